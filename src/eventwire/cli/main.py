@@ -1,0 +1,171 @@
+"""``eventwire``: run a worker, send events, watch topics, check configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from eventwire.config_loader import ConfigError, load_registry
+from eventwire.core.topics import Topics
+from eventwire.settings import Settings
+
+
+@click.group()
+def cli() -> None:
+    """eventwire: validate customer events, keep their state, and trigger effects."""
+
+
+@cli.group()
+def config() -> None:
+    """Configuration files under EVENTWIRE_CONFIG_DIR."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Load config/ and report every problem, or what it holds."""
+    settings = Settings()
+    try:
+        registry = load_registry(settings.config_dir)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    versions = sum(len(v) for v in registry.definitions.values())
+    click.echo(
+        f"{settings.config_dir}: {len(registry.sources)} sources, "
+        f"{len(registry.definitions)} definitions ({versions} versions)"
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run one eventwire replica (consumer group EVENTWIRE_APP_ID) with its web server."""
+    from eventwire.kafka.worker import run_worker
+
+    run_worker(Settings())
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{what} must be NAME=VALUE, got {item!r}")
+        out[name] = _parse_value(value)
+    return out
+
+
+@cli.command()
+@click.option("--type", "type_", help="Event type, e.g. order.completed.")
+@click.option("--source", "source_id", default="web", show_default=True, help="Source id.")
+@click.option("--secret", envvar="EVENTWIRE_SOURCE_SECRET", help="Source secret.")
+@click.option("--profile-id", help="Profile id.")
+@click.option("--email", help="Profile email.")
+@click.option("--session", "session_id", help="Session id.")
+@click.option("--id", "event_id", help="Event id (default: derived from the Kafka position).")
+@click.option("-p", "--property", "properties", multiple=True, help="NAME=VALUE (JSON or text).")
+@click.option(
+    "--file", "path", type=click.Path(allow_dash=True), help="Send this file ('-': stdin)."
+)
+@click.option("--format", "fmt", help="Set the 'format' header.")
+@click.option("-H", "--header", "headers", multiple=True, help="Kafka header NAME=VALUE.")
+def send(
+    type_: str | None,
+    source_id: str,
+    secret: str | None,
+    profile_id: str | None,
+    email: str | None,
+    session_id: str | None,
+    event_id: str | None,
+    properties: tuple[str, ...],
+    path: str | None,
+    fmt: str | None,
+    headers: tuple[str, ...],
+) -> None:
+    """Send one event to the raw topic: a canonical event from flags, or a payload file."""
+    settings = Settings()
+    if path:
+        payload = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    else:
+        if not type_:
+            raise click.UsageError("give --type (or --file)")
+        event: dict[str, Any] = {"type": type_, "source": {"id": source_id}}
+        if secret:
+            event["source"]["secret"] = secret
+        if event_id:
+            event["id"] = event_id
+        profile = {k: v for k, v in (("id", profile_id), ("email", email)) if v}
+        if profile:
+            event["profile"] = profile
+        if session_id:
+            event["session"] = {"id": session_id}
+        event["properties"] = _pairs(properties, "--property")
+        payload = orjson.dumps(event)
+    kafka_headers = [(k, str(v).encode()) for k, v in _pairs(headers, "--header").items()]
+    if fmt:
+        kafka_headers.append(("format", fmt.encode()))
+    from eventwire.cli.kafka_io import produce
+
+    topic = Topics(settings.topic_prefix).raw
+    [(partition, offset)] = asyncio.run(
+        produce(settings.kafka_bootstrap, topic, [payload], kafka_headers)
+    )
+    click.echo(f"sent to {topic} partition {partition} offset {offset}")
+
+
+@cli.command()
+@click.argument("topic")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest record.")
+@click.option("--type", "types", multiple=True, help="Only records of this type (repeatable).")
+@click.option("--max", "limit", type=int, help="Stop after this many records.")
+@click.option("--idle-timeout", type=float, help="Stop after this many seconds with no record.")
+def tail(
+    topic: str,
+    from_beginning: bool,
+    types: tuple[str, ...],
+    limit: int | None,
+    idle_timeout: float | None,
+) -> None:
+    """Follow TOPIC (events, rejected, effects, ... or a full topic name) and pretty-print it."""
+    settings = Settings()
+    name = topic if topic.startswith(settings.topic_prefix) else settings.topic_prefix + topic
+    asyncio.run(_tail(settings, name, from_beginning, set(types), limit, idle_timeout))
+
+
+async def _tail(
+    settings: Settings,
+    topic: str,
+    from_beginning: bool,
+    types: set[str],
+    limit: int | None,
+    idle_timeout: float | None,
+) -> None:
+    from eventwire.cli.kafka_io import follow
+
+    shown = 0
+    async for record in follow(settings.kafka_bootstrap, topic, from_beginning, idle_timeout):
+        try:
+            value: Any = orjson.loads(record.value) if record.value else None
+        except orjson.JSONDecodeError:
+            value = (record.value or b"").decode("utf-8", errors="replace")
+        if types and not (isinstance(value, dict) and value.get("type") in types):
+            continue
+        click.echo(f"# {record.topic}/{record.partition}@{record.offset}")
+        click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+        sys.stdout.flush()
+        shown += 1
+        if limit is not None and shown >= limit:
+            return

@@ -1,0 +1,83 @@
+"""Load sources and definitions from YAML or JSON files under config/ (SPEC §9).
+
+Every file under ``sources/`` and ``definitions/`` holds one object or a list of them. All
+problems in all files are collected and reported together; nothing is applied unless every
+file is valid. A definition name that appears more than once (in file-name order) gets one
+version per distinct set of fields, so a folder can keep ``v1`` and ``v2`` side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from eventwire.core.definitions.spec import DefinitionSpec
+from eventwire.core.registry import Registry
+from eventwire.core.sources import SourceSpec
+from eventwire.core.validation import reasons_from
+
+KINDS = ("sources", "definitions", "triggers")
+SUFFIXES = (".yaml", ".yml", ".json")
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def read_documents(folder: Path) -> tuple[list[tuple[str, Any]], list[str]]:
+    """``(where, object)`` for every object in the folder's files, and the unreadable files."""
+    documents: list[tuple[str, Any]] = []
+    problems: list[str] = []
+    if not folder.is_dir():
+        return documents, problems
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
+        try:
+            text = path.read_bytes()
+            loaded = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (OSError, orjson.JSONDecodeError, yaml.YAMLError) as exc:
+            problems.append(f"{path}: cannot be read: {exc}")
+            continue
+        items = loaded if isinstance(loaded, list) else [loaded]
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]" if isinstance(loaded, list) else str(path)
+            documents.append((where, item))
+    return documents, problems
+
+
+def load_kind(folder: Path, model: type[M]) -> tuple[list[M], list[str]]:
+    """Every object in ``folder`` validated as ``model``, and every problem found."""
+    documents, problems = read_documents(folder)
+    found: list[M] = []
+    for where, document in documents:
+        try:
+            found.append(model.model_validate(document))
+        except ValidationError as exc:
+            problems += [
+                f"{where}: {r.field or '(top level)'}: {r.message}" for r in reasons_from(exc, "")
+            ]
+    return found, problems
+
+
+def load_registry(config_dir: Path) -> Registry:
+    """The registry ``config_dir`` describes, or ConfigError naming every problem."""
+    sources, problems = load_kind(config_dir / "sources", SourceSpec)
+    definitions, definition_problems = load_kind(config_dir / "definitions", DefinitionSpec)
+    problems += definition_problems
+    seen_sources: set[str] = set()
+    for source in sources:
+        if source.id in seen_sources:
+            problems.append(f"{config_dir}/sources: source {source.id!r} is defined twice")
+        seen_sources.add(source.id)
+    if problems:
+        raise ConfigError(problems)
+    registry = Registry().with_sources(sources)
+    for definition in definitions:
+        registry, _ = registry.with_definition(definition)
+    return registry

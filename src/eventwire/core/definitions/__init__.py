@@ -1,0 +1,1 @@
+"""Event definitions: the spec people write, its compiled validator, versions and changes."""

@@ -1,0 +1,19 @@
+"""Event types eventwire itself owns (SPEC §3)."""
+
+from __future__ import annotations
+
+# Published by eventwire only; a producer event of one of these types is rejected.
+BUILTIN_TYPES = frozenset(
+    {
+        "session_created",
+        "session_updated",
+        "session_closed",
+        "session_cancelled",
+        "session_revoked",
+        "profile_created",
+        "profile_updated",
+    }
+)
+
+# Sent by producers to act on state; they need no definition.
+CONTROL_TYPES = frozenset({"session.close", "session.cancel", "session.revoke", "profile.update"})

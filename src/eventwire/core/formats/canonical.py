@@ -1,0 +1,119 @@
+"""The canonical format: one event per message, eventwire's own shape (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from eventwire.core.formats.model import Identity, Options, ParsedEvent, ParsedMessage, ParseFailure
+from eventwire.core.reasons import Code, Reason
+from eventwire.core.timestamps import normalise_sent_at
+from eventwire.core.validation import reasons_from
+
+NAME = "canonical"
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class _SourceRef(BaseModel):
+    model_config = _STRICT
+    id: str = Field(min_length=1, max_length=200)
+    secret: str | None = None
+
+
+class _ProfileRef(BaseModel):
+    model_config = _STRICT
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+    contact_id: str | None = Field(default=None, min_length=1, max_length=200)
+    client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class _SessionRef(BaseModel):
+    model_config = _STRICT
+    id: str = Field(min_length=1, max_length=200)
+
+
+class _Options(BaseModel):
+    model_config = _STRICT
+    profile_less: bool = False
+    requires_identity: bool = False
+    debug: bool = False
+
+
+class _Envelope(BaseModel):
+    model_config = _STRICT
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    source: _SourceRef
+    profile: _ProfileRef | None = None
+    session: _SessionRef | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    sent_at: str | int | float | None = None
+    options: _Options | None = None
+
+
+def matches(document: dict[str, Any]) -> bool:
+    """Shape test: a ``type`` string and a ``source`` object, and no batch of events."""
+    return (
+        isinstance(document.get("type"), str)
+        and isinstance(document.get("source"), dict)
+        and "events" not in document
+    )
+
+
+def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
+    try:
+        envelope = _Envelope.model_validate(document)
+    except ValidationError as exc:
+        return _failure(document, reasons_from(exc, ""))
+    sent_at = None
+    if envelope.sent_at is not None:
+        sent_at = normalise_sent_at(envelope.sent_at)
+        if sent_at is None:
+            reason = Reason(
+                Code.INVALID_VALUE, "sent_at", "expected an RFC 3339 date-time or epoch ms"
+            )
+            return _failure(document, [reason])
+    profile = envelope.profile or _ProfileRef()
+    options = envelope.options or _Options()
+    event = ParsedEvent(
+        type=envelope.type,
+        properties=envelope.properties,
+        type_path="type",
+        properties_path="properties",
+        id=envelope.id,
+        context=envelope.context,
+        sent_at=sent_at,
+    )
+    return ParsedMessage(
+        format=NAME,
+        source_id=envelope.source.id,
+        secret=envelope.source.secret,
+        events=[event],
+        identity=Identity(
+            profile.id, profile.email, profile.contact_id, profile.client_id, profile.user_id
+        ),
+        session_id=envelope.session.id if envelope.session else None,
+        options=Options(
+            profile_less=options.profile_less,
+            requires_identity=options.requires_identity,
+            debug=options.debug,
+        ),
+    )
+
+
+def _failure(document: dict[str, Any], reasons: list[Reason]) -> ParseFailure:
+    source = document.get("source")
+    source_id = source.get("id") if isinstance(source, dict) else None
+    type_ = document.get("type")
+    event_id = document.get("id")
+    return ParseFailure(
+        NAME,
+        reasons,
+        source_id=source_id if isinstance(source_id, str) else None,
+        type=type_ if isinstance(type_, str) else None,
+        event_id=event_id if isinstance(event_id, str) else None,
+    )

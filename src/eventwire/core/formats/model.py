@@ -1,0 +1,65 @@
+"""What every format parser produces: the message's events before they are checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventwire.core.reasons import Reason
+
+
+@dataclass(slots=True)
+class Identity:
+    """Who the message says it is about; resolved to one profile id downstream."""
+
+    profile_id: str | None = None
+    email: str | None = None
+    contact_id: str | None = None
+    client_id: str | None = None
+    user_id: str | None = None
+
+    def any(self) -> bool:
+        return any((self.profile_id, self.email, self.contact_id, self.client_id, self.user_id))
+
+
+@dataclass(slots=True)
+class Options:
+    profile_less: bool = False
+    requires_identity: bool = False
+    debug: bool = False
+    save_events: bool = True
+
+
+@dataclass(slots=True)
+class ParsedEvent:
+    type: str
+    properties: dict[str, Any]
+    # Dotted paths in the original document, so reasons point where the producer must look.
+    type_path: str
+    properties_path: str
+    id: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    sent_at: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    format: str
+    source_id: str | None
+    secret: str | None
+    events: list[ParsedEvent]
+    identity: Identity = field(default_factory=Identity)
+    session_id: str | None = None
+    options: Options = field(default_factory=Options)
+    traits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ParseFailure:
+    """A document of a known format that does not fit it; whatever could be read is kept."""
+
+    format: str
+    reasons: list[Reason]
+    source_id: str | None = None
+    type: str | None = None
+    event_id: str | None = None

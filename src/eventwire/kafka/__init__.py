@@ -1,0 +1,1 @@
+"""The Kafka shell: Faust app and agents, topic set-up, batch publishing."""

@@ -1,0 +1,46 @@
+"""Settings from ``EVENTWIRE_*`` environment variables (SPEC §9); credentials are SecretStr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from eventwire.core.durations import parse_duration
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVENTWIRE_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # A Redis URL may carry a password, so it is a secret too.
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    topic_prefix: str = "eventwire."
+    redis_prefix: str = "ew:"
+    app_id: str = "eventwire"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    admin_token: SecretStr | None = None
+    config_dir: Path = Path("config")
+    session_timeout: Seconds = 1800.0
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_secret: SecretStr | None = None
+    max_message_bytes: int = Field(default=1024 * 1024, ge=64)
+    max_depth: int = Field(default=32, ge=2, le=512)
+    # Partitions of the topics eventwire creates; the replicas that can share work.
+    partitions: int = Field(default=8, ge=1)
+    batch_size: int = Field(default=1000, ge=1)
+    batch_wait: Seconds = 0.01
+    commit_interval: Seconds = 1.0
+    log_level: str = "info"
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [host.strip().lower() for host in value.split(",") if host.strip()]
+        return value
