@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1)
     batch_wait: Seconds = 0.01
     commit_interval: Seconds = 1.0
+    # How soon a replica that died (SIGKILL, lost host) loses its partitions to the others.
+    kafka_session_timeout: Seconds = 10.0
     log_level: str = "info"
 
     @field_validator("webhook_allowed_hosts", mode="before")

@@ -46,7 +46,7 @@ def decode_document(value: bytes | None, limits: Limits) -> dict[str, Any] | Rea
     try:
         document = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        if "recursion" in str(exc).lower():
+        if "depth limit" in str(exc) or "recursion" in str(exc).lower():
             return Reason(Code.TOO_DEEP, None, f"nesting exceeds {limits.max_depth} levels")
         return Reason(Code.MALFORMED_JSON, None, f"not valid JSON: {exc}")
     # Counting brackets is C-fast and bounds the depth, so most messages skip the walk.

@@ -76,10 +76,21 @@ def ingest(raw: RawMessage, registry: Registry, limits: Limits) -> Outcome:
         return reject(raw, document, [fmt])
     parsed = fmt.parse(document)
     if isinstance(parsed, ParseFailure):
+        reasons = list(parsed.reasons)
+        if parsed.partial is not None:
+            # Report the readable events' own violations too, but only to a trusted source.
+            outcome = check(raw, document, parsed.partial, registry)
+            if isinstance(outcome, Rejected) and not _is_unauthorized(outcome):
+                known = {reason.field for reason in reasons}
+                reasons += [
+                    Reason(Code(r["code"]), r["field"], r["message"])
+                    for r in outcome.record["reasons"]
+                    if r["field"] not in known
+                ]
         return reject(
             raw,
             document,
-            parsed.reasons,
+            reasons,
             fmt=parsed.format,
             source_id=parsed.source_id or raw.header("source"),
             type_=parsed.type,
@@ -123,7 +134,7 @@ def check(
             [Reason(Code.IDENTITY_REQUIRED, "profile", "the event requires an identity")]
         )
 
-    reasons: list[Reason] = []
+    reasons: list[Reason] = list(parsed.problems)
     versions: list[int | None] = []
     first_failing: int | None = None
     for position, event in enumerate(parsed.events):
@@ -157,6 +168,10 @@ def check(
         ],
         publish=parsed.options.save_events,
     )
+
+
+def _is_unauthorized(outcome: Rejected) -> bool:
+    return any(r["code"] == Code.UNAUTHORIZED for r in outcome.record["reasons"])
 
 
 def _event_reasons(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+from eventwire.core.reasons import Code, Reason
 
 
 def iso_from_ms(epoch_ms: int | float) -> str:
@@ -45,3 +48,13 @@ def normalise_sent_at(value: str | int | float) -> str | None:
     if moment is None:
         return None
     return iso_from_ms(moment.timestamp() * 1000)
+
+
+def parse_sent_at(value: Any, path: str) -> str | Reason:
+    """A producer's send time as RFC 3339 UTC, or the reason it is not one."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return Reason(Code.WRONG_TYPE, path, "expected an RFC 3339 date-time string or epoch ms")
+    normalised = normalise_sent_at(value)
+    if normalised is None:
+        return Reason(Code.INVALID_VALUE, path, "expected an RFC 3339 date-time or epoch ms")
+    return normalised

@@ -38,6 +38,8 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
         topic_partitions=settings.partitions,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.kafka_session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout / 4),
         producer_acks=-1,
         producer_linger_ms=5,
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from eventwire.core.formats.model import Identity, Options, ParsedEvent, ParsedMessage, ParseFailure
-from eventwire.core.reasons import Code, Reason
-from eventwire.core.timestamps import normalise_sent_at
+from eventwire.core.reasons import Reason
+from eventwire.core.timestamps import parse_sent_at
 from eventwire.core.validation import reasons_from
 
 NAME = "canonical"
@@ -51,7 +51,7 @@ class _Envelope(BaseModel):
     session: _SessionRef | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
-    sent_at: str | int | float | None = None
+    sent_at: Any = None  # RFC 3339 or epoch ms; checked below for a precise reason
     options: _Options | None = None
 
 
@@ -69,14 +69,14 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
         envelope = _Envelope.model_validate(document)
     except ValidationError as exc:
         return _failure(document, reasons_from(exc, ""))
+    problems: list[Reason] = []
     sent_at = None
     if envelope.sent_at is not None:
-        sent_at = normalise_sent_at(envelope.sent_at)
-        if sent_at is None:
-            reason = Reason(
-                Code.INVALID_VALUE, "sent_at", "expected an RFC 3339 date-time or epoch ms"
-            )
-            return _failure(document, [reason])
+        sent_at_or_reason = parse_sent_at(envelope.sent_at, "sent_at")
+        if isinstance(sent_at_or_reason, Reason):
+            problems.append(sent_at_or_reason)
+        else:
+            sent_at = sent_at_or_reason
     profile = envelope.profile or _ProfileRef()
     options = envelope.options or _Options()
     event = ParsedEvent(
@@ -102,6 +102,7 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
             requires_identity=options.requires_identity,
             debug=options.debug,
         ),
+        problems=problems,
     )
 
 
@@ -110,10 +111,21 @@ def _failure(document: dict[str, Any], reasons: list[Reason]) -> ParseFailure:
     source_id = source.get("id") if isinstance(source, dict) else None
     type_ = document.get("type")
     event_id = document.get("id")
+    properties = document.get("properties", {})
+    partial = None
+    if isinstance(type_, str) and isinstance(properties, dict):
+        secret = source.get("secret") if isinstance(source, dict) else None
+        partial = ParsedMessage(
+            format=NAME,
+            source_id=source_id if isinstance(source_id, str) else None,
+            secret=secret if isinstance(secret, str) else None,
+            events=[ParsedEvent(type_, properties, "type", "properties")],
+        )
     return ParseFailure(
         NAME,
         reasons,
         source_id=source_id if isinstance(source_id, str) else None,
         type=type_ if isinstance(type_, str) else None,
         event_id=event_id if isinstance(event_id, str) else None,
+        partial=partial,
     )

@@ -52,6 +52,8 @@ class ParsedMessage:
     session_id: str | None = None
     options: Options = field(default_factory=Options)
     traits: dict[str, Any] = field(default_factory=dict)
+    # Envelope problems found while parsing; reported with the events' own violations.
+    problems: list[Reason] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -63,3 +65,5 @@ class ParseFailure:
     source_id: str | None = None
     type: str | None = None
     event_id: str | None = None
+    # What could still be read (source, events), so their violations are reported too.
+    partial: ParsedMessage | None = None

@@ -1,0 +1,3 @@
+from eventwire.cli.main import cli
+
+cli()
