@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     config_dir: Path = Path("config")
     session_timeout: Seconds = 1800.0
+    # How long a Simon identify call maps a client id to its traits.
+    identify_ttl: Seconds = 7 * 86400.0
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_secret: SecretStr | None = None
     max_message_bytes: int = Field(default=1024 * 1024, ge=64)

@@ -16,4 +16,7 @@ BUILTIN_TYPES = frozenset(
 )
 
 # Sent by producers to act on state; they need no definition.
-CONTROL_TYPES = frozenset({"session.close", "session.cancel", "session.revoke", "profile.update"})
+# ``profile.identify`` is what a Simon identify call becomes.
+CONTROL_TYPES = frozenset(
+    {"session.close", "session.cancel", "session.revoke", "profile.update", "profile.identify"}
+)

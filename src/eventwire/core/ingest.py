@@ -1,6 +1,13 @@
-"""One raw message in, accepted events or one rejection out: the whole ingest stage as a pure
-function (SPEC §0 ingest, §2-§5). A message is accepted whole or rejected whole, so that
-every raw message ends up on exactly one of ``events`` and ``rejected`` (SPEC §1)."""
+"""One raw message in, accepted events or one rejection out: the ingest stage (SPEC §0, §2-§5).
+
+Pure and in two steps, so that a whole batch shares its Redis round trips:
+``prepare`` decodes, detects the format, parses, authenticates and validates;
+``finish`` puts the chosen profile on the events. Between the two, the identity step
+(core.identity + redis_store.identities) turns claims into a profile id.
+
+A message is accepted whole or rejected whole, so that every raw message ends up on exactly
+one of ``events`` and ``rejected`` (SPEC §1).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,15 @@ from typing import Any, TypedDict
 from eventwire.core import ids
 from eventwire.core.decode import Limits, decode_document
 from eventwire.core.event_types import BUILTIN_TYPES, CONTROL_TYPES
+from eventwire.core.formats.common import flag
 from eventwire.core.formats.detect import detect
-from eventwire.core.formats.model import ParsedMessage, ParseFailure
+from eventwire.core.formats.model import ParsedEvent, ParsedMessage, ParseFailure
+from eventwire.core.identity import Choice, Lookups, choose
 from eventwire.core.raw import OriginDict, RawMessage
 from eventwire.core.reasons import Code, Reason, ReasonDict
 from eventwire.core.redact import redacted_payload
 from eventwire.core.registry import Registry
+from eventwire.core.sources import Source
 from eventwire.core.timestamps import iso_from_ms
 
 # Set by `eventwire replay-rejected`: the message's ids derive from where it first arrived.
@@ -56,6 +66,7 @@ class RejectionRecord(TypedDict):
 @dataclass(slots=True)
 class Accepted:
     events: list[EventRecord]
+    parsed: ParsedMessage
     publish: bool = True  # Tracardi's saveEvents: false processes without publishing
 
 
@@ -64,10 +75,23 @@ class Rejected:
     record: RejectionRecord
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A message that passed every check that needs no state; it waits for its profile."""
+
+    raw: RawMessage
+    document: dict[str, Any]
+    parsed: ParsedMessage
+    source: Source
+    event_ids: list[str]
+    versions: list[int | None]
+    origin: tuple[str, int, int]
+
+
 Outcome = Accepted | Rejected
 
 
-def ingest(raw: RawMessage, registry: Registry, limits: Limits) -> Outcome:
+def prepare(raw: RawMessage, registry: Registry, limits: Limits) -> Prepared | Rejected:
     document = decode_document(raw.value, limits)
     if isinstance(document, Reason):
         return reject(raw, None, [document])
@@ -76,32 +100,58 @@ def ingest(raw: RawMessage, registry: Registry, limits: Limits) -> Outcome:
         return reject(raw, document, [fmt])
     parsed = fmt.parse(document)
     if isinstance(parsed, ParseFailure):
-        reasons = list(parsed.reasons)
-        if parsed.partial is not None:
-            # Report the readable events' own violations too, but only to a trusted source.
-            outcome = check(raw, document, parsed.partial, registry)
-            if isinstance(outcome, Rejected) and not _is_unauthorized(outcome):
-                known = {reason.field for reason in reasons}
-                reasons += [
-                    Reason(Code(r["code"]), r["field"], r["message"])
-                    for r in outcome.record["reasons"]
-                    if r["field"] not in known
-                ]
-        return reject(
-            raw,
-            document,
-            reasons,
-            fmt=parsed.format,
-            source_id=parsed.source_id or raw.header("source"),
-            type_=parsed.type,
-            event_id=parsed.event_id or ids.event_id(*origin_for_ids(raw), 0),
-        )
+        return _reject_parse_failure(raw, document, parsed, registry)
+    if flag(raw.header("profile_less")):
+        parsed.options.profile_less = True
     return check(raw, document, parsed, registry)
+
+
+def finish(prepared: Prepared, profile: str | Reason | None) -> Outcome:
+    """The accepted events, with ``profile`` (from the identity step) on each, or a rejection."""
+    parsed = prepared.parsed
+    if isinstance(profile, Reason):
+        return _rejection(prepared.raw, prepared.document, parsed, prepared.event_ids, [profile])
+    raw = prepared.raw
+    received_at = iso_from_ms(raw.timestamp_ms)
+    events: list[EventRecord] = [
+        {
+            "id": prepared.event_ids[position],
+            "type": event.type,
+            "source_id": prepared.source.id,
+            "profile_id": profile,
+            "session_id": parsed.session_id,
+            "properties": event.properties,
+            "context": event.context,
+            "sent_at": event.sent_at,
+            "received_at": received_at,
+            "definition_version": prepared.versions[position],
+            "format": parsed.format,
+            "builtin": False,
+        }
+        for position, event in enumerate(parsed.events)
+    ]
+    return Accepted(events, parsed, publish=parsed.options.save_events)
+
+
+def ingest(raw: RawMessage, registry: Registry, limits: Limits) -> Outcome:
+    """The whole stage for a world where every identity is new: for tests and dry runs."""
+    prepared = prepare(raw, registry, limits)
+    if isinstance(prepared, Rejected):
+        return prepared
+    choice = choose(prepared.parsed, Lookups(), prepared.origin)
+    return finish(prepared, choice if isinstance(choice, Reason) else profile_of(choice, None))
+
+
+def profile_of(choice: Choice, claimed: str | None) -> str | None:
+    """The profile id a choice settles on, given what its primary claim found in Redis."""
+    if choice.primary is not None:
+        return claimed or choice.primary.candidate
+    return choice.profile_id
 
 
 def check(
     raw: RawMessage, document: dict[str, Any], parsed: ParsedMessage, registry: Registry
-) -> Outcome:
+) -> Prepared | Rejected:
     """Authenticate the source and validate every event; all violations are reported together."""
     source_id = parsed.source_id or raw.header("source")
     secret = parsed.secret or header_secret(raw)
@@ -110,63 +160,72 @@ def check(
         event.id or ids.event_id(origin[0], origin[1], origin[2], position)
         for position, event in enumerate(parsed.events)
     ]
-
-    def rejection(reasons: list[Reason], at: int = 0) -> Rejected:
-        failing = parsed.events[at] if parsed.events else None
-        return reject(
-            raw,
-            document,
-            reasons,
-            fmt=parsed.format,
-            source_id=source_id,
-            type_=failing.type if failing else None,
-            event_id=event_ids[at] if event_ids else None,
-        )
-
+    parsed.source_id = source_id
     source = registry.source(source_id) if source_id else None
     if source is None or not source.admits(secret):
         why = "names no source" if not source_id else "is not from a registered, enabled source"
         if source is not None and source.enabled:
             why = "has a missing or wrong secret for its source"
-        return rejection([Reason(Code.UNAUTHORIZED, "source", f"the message {why}")])
-    if parsed.options.requires_identity and not parsed.identity.any():
-        return rejection(
-            [Reason(Code.IDENTITY_REQUIRED, "profile", "the event requires an identity")]
-        )
-
+        reason = Reason(Code.UNAUTHORIZED, "source", f"the message {why}")
+        return _rejection(raw, document, parsed, event_ids, [reason])
     reasons: list[Reason] = list(parsed.problems)
+    if parsed.options.requires_identity and not parsed.identity.any():
+        reasons.append(Reason(Code.IDENTITY_REQUIRED, "profile", "the event requires an identity"))
     versions: list[int | None] = []
     first_failing: int | None = None
     for position, event in enumerate(parsed.events):
-        found, version = _event_reasons(event.type, event, registry, source.allow_undeclared)
+        found, version = _event_reasons(event, registry, source.allow_undeclared)
         versions.append(version)
         if found and first_failing is None:
             first_failing = position
         reasons += found
     if reasons:
-        return rejection(reasons, first_failing or 0)
+        return _rejection(raw, document, parsed, event_ids, reasons, first_failing or 0)
+    return Prepared(raw, document, parsed, source, event_ids, versions, origin)
 
-    received_at = iso_from_ms(raw.timestamp_ms)
-    profile_id = None if parsed.options.profile_less else parsed.identity.profile_id
-    return Accepted(
-        [
-            {
-                "id": event_ids[position],
-                "type": event.type,
-                "source_id": source.id,
-                "profile_id": profile_id,
-                "session_id": parsed.session_id,
-                "properties": event.properties,
-                "context": event.context,
-                "sent_at": event.sent_at,
-                "received_at": received_at,
-                "definition_version": versions[position],
-                "format": parsed.format,
-                "builtin": False,
-            }
-            for position, event in enumerate(parsed.events)
-        ],
-        publish=parsed.options.save_events,
+
+def _reject_parse_failure(
+    raw: RawMessage, document: dict[str, Any], failure: ParseFailure, registry: Registry
+) -> Rejected:
+    reasons = list(failure.reasons)
+    if failure.partial is not None:
+        # Report the readable events' own violations too, but only to a trusted source.
+        outcome = check(raw, document, failure.partial, registry)
+        if isinstance(outcome, Rejected) and not _is_unauthorized(outcome):
+            known = {reason.field for reason in reasons}
+            reasons += [
+                Reason(Code(r["code"]), r["field"], r["message"])
+                for r in outcome.record["reasons"]
+                if r["field"] not in known
+            ]
+    return reject(
+        raw,
+        document,
+        reasons,
+        fmt=failure.format,
+        source_id=failure.source_id or raw.header("source"),
+        type_=failure.type,
+        event_id=failure.event_id or ids.event_id(*origin_for_ids(raw), 0),
+    )
+
+
+def _rejection(
+    raw: RawMessage,
+    document: dict[str, Any],
+    parsed: ParsedMessage,
+    event_ids: list[str],
+    reasons: list[Reason],
+    at: int = 0,
+) -> Rejected:
+    failing = parsed.events[at] if parsed.events else None
+    return reject(
+        raw,
+        document,
+        reasons,
+        fmt=parsed.format,
+        source_id=parsed.source_id,
+        type_=failing.type if failing else None,
+        event_id=event_ids[at] if event_ids else None,
     )
 
 
@@ -175,25 +234,20 @@ def _is_unauthorized(outcome: Rejected) -> bool:
 
 
 def _event_reasons(
-    type_: str, event: Any, registry: Registry, allow_undeclared: bool
+    event: ParsedEvent, registry: Registry, allow_undeclared: bool
 ) -> tuple[list[Reason], int | None]:
+    type_ = event.type
     if type_ in BUILTIN_TYPES:
-        return [
-            Reason(
-                Code.RESERVED_EVENT_TYPE,
-                event.type_path,
-                f"{type_!r} is a built-in event type that only eventwire publishes",
-            )
-        ], None
+        message = f"{type_!r} is a built-in event type that only eventwire publishes"
+        return [Reason(Code.RESERVED_EVENT_TYPE, event.type_path, message)], None
     if type_ in CONTROL_TYPES:
         return [], None
     definition = registry.definition(type_)
     if definition is None:
         if allow_undeclared:
             return [], None
-        return [
-            Reason(Code.UNKNOWN_EVENT_TYPE, event.type_path, f"no definition for {type_!r}")
-        ], None
+        message = f"no definition for {type_!r}"
+        return [Reason(Code.UNKNOWN_EVENT_TYPE, event.type_path, message)], None
     return definition.validate(event.properties, event.properties_path), definition.version
 
 
@@ -214,10 +268,10 @@ def origin_for_ids(raw: RawMessage) -> tuple[str, int, int]:
     """Where ids derive from: the replay header's origin when present, else the message's."""
     replayed = raw.header(ORIGIN_HEADER)
     if replayed:
-        topic, _, rest = replayed.rpartition("/")
+        topic, _, offset = replayed.rpartition("/")
         topic, _, partition = topic.rpartition("/")
-        if topic and partition.isdigit() and rest.isdigit():
-            return topic, int(partition), int(rest)
+        if topic and partition.isdigit() and offset.isdigit():
+            return topic, int(partition), int(offset)
     return raw.topic, raw.partition, raw.offset
 
 

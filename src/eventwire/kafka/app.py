@@ -15,6 +15,9 @@ from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.ingest_agent import make_ingest_agent
 from eventwire.kafka.publisher import Publisher
+from eventwire.redis_store.connection import connect
+from eventwire.redis_store.identities import IdentityStore
+from eventwire.redis_store.keys import Keys
 from eventwire.settings import Settings
 
 
@@ -48,10 +51,23 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
     raw_topic = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw")
     publisher = Publisher(lambda: app.producer)
     limits = Limits(settings.max_message_bytes, settings.max_depth)
+    # redis-py connects on first use, so creating the client here does no I/O.
+    redis_client = connect(settings.redis_url.get_secret_value())
+    identities = IdentityStore(redis_client, Keys(settings.redis_prefix), settings.identify_ttl)
     agent = make_ingest_agent(
-        lambda: holder.current, limits, topics, publisher, settings.batch_size, settings.batch_wait
+        lambda: holder.current,
+        lambda: identities,
+        limits,
+        topics,
+        publisher,
+        settings.batch_size,
+        settings.batch_wait,
     )
     app.agent(raw_topic, name="eventwire.ingest")(agent)
+
+    @app.on_before_shutdown.connect
+    async def _close_redis(*_: Any, **__: Any) -> None:
+        await redis_client.aclose()
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

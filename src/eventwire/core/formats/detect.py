@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eventwire.core.formats import canonical
+from eventwire.core.formats import arsel, canonical, simon, talon, tracardi
 from eventwire.core.formats.model import ParsedMessage, ParseFailure
 from eventwire.core.reasons import Code, Reason
 
@@ -19,7 +19,8 @@ class Format:
 
 
 FORMATS: dict[str, Format] = {
-    fmt.name: fmt for fmt in (Format(canonical.NAME, canonical.matches, canonical.parse),)
+    module.NAME: Format(module.NAME, module.matches, module.parse)
+    for module in (canonical, tracardi, talon, simon, arsel)
 }
 
 

@@ -10,16 +10,26 @@ from eventwire.core.reasons import Reason
 
 @dataclass(slots=True)
 class Identity:
-    """Who the message says it is about; resolved to one profile id downstream."""
+    """Who the message says it is about; resolved to one profile id by core.identity."""
 
     profile_id: str | None = None
     email: str | None = None
     contact_id: str | None = None
     client_id: str | None = None
     user_id: str | None = None
+    # Tracardi: no profile id means "create a profile for this message".
+    new_profile: bool = False
 
     def any(self) -> bool:
         return any((self.profile_id, self.email, self.contact_id, self.client_id, self.user_id))
+
+
+@dataclass(slots=True)
+class Identify:
+    """Simon's ``identify``: map a client id to traits for a while."""
+
+    client_id: str
+    traits: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -52,6 +62,9 @@ class ParsedMessage:
     session_id: str | None = None
     options: Options = field(default_factory=Options)
     traits: dict[str, Any] = field(default_factory=dict)
+    # Talon.One: attributes that are merged into the session's attributes.
+    session_attributes: dict[str, Any] = field(default_factory=dict)
+    identify: Identify | None = None
     # Envelope problems found while parsing; reported with the events' own violations.
     problems: list[Reason] = field(default_factory=list)
 

@@ -1,0 +1,34 @@
+"""Pieces every format parser uses: strict envelopes and reading what a broken one still says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+STRICT = ConfigDict(extra="forbid", strict=True)
+# Formats whose producers send more than eventwire reads (Tracardi's metadata, request, ...).
+LENIENT = ConfigDict(extra="ignore", strict=True)
+MAX_EVENTS = 1000
+
+
+def text(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def dig(document: Any, *path: str) -> Any:
+    """``document[path[0]][path[1]]...`` or None where the path breaks."""
+    node = document
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def flag(value: Any) -> bool:
+    """A boolean option that may also arrive as a header's text."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in ("1", "true", "yes")

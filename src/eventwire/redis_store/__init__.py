@@ -1,0 +1,1 @@
+"""The Redis shell: key names, connections, and the state eventwire keeps there."""

@@ -1,0 +1,36 @@
+"""Retry an operation through an outage (Kafka or Redis down), with capped backoff.
+
+Outages are retried forever: the stream waits rather than losing or half-applying a batch.
+Bugs are not outages, so only the named exception types are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+async def retry_outages(
+    operation: Callable[[], Awaitable[T]],
+    outages: tuple[type[BaseException], ...],
+    what: str,
+    *,
+    first_backoff: float = 0.1,
+    max_backoff: float = 5.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    backoff = first_backoff
+    while True:
+        try:
+            return await operation()
+        except outages as exc:
+            log.warning(
+                "%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, backoff
+            )
+            await sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
