@@ -11,16 +11,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 async def produce(
     bootstrap: str,
     topic: str,
-    values: Sequence[bytes],
-    headers: Sequence[tuple[str, bytes]] = (),
-    key: bytes | None = None,
+    messages: Sequence[tuple[bytes, Sequence[tuple[str, bytes]]]],
 ) -> list[tuple[int, int]]:
-    """Send ``values`` and return each one's (partition, offset)."""
+    """Send each (value, headers) and return each one's (partition, offset)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         futures = [
-            await producer.send(topic, value, key=key, headers=list(headers)) for value in values
+            await producer.send(topic, value, headers=list(headers)) for value, headers in messages
         ]
         results = await asyncio.gather(*futures)
     finally:

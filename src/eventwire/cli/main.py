@@ -13,6 +13,7 @@ import orjson
 
 from eventwire.config_loader import ConfigError, load_registry
 from eventwire.core.topics import Topics
+from eventwire.samples import sample
 from eventwire.settings import Settings
 
 
@@ -80,7 +81,13 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option(
     "--file", "path", type=click.Path(allow_dash=True), help="Send this file ('-': stdin)."
 )
-@click.option("--format", "fmt", help="Set the 'format' header.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["canonical", "tracardi", "talon", "simon", "arsel"]),
+    help="Send a sample of this format (or, with --file, set the 'format' header).",
+)
+@click.option("--count", default=1, show_default=True, help="How many samples to send.")
 @click.option("-H", "--header", "headers", multiple=True, help="Kafka header NAME=VALUE.")
 def send(
     type_: str | None,
@@ -93,10 +100,20 @@ def send(
     properties: tuple[str, ...],
     path: str | None,
     fmt: str | None,
+    count: int,
     headers: tuple[str, ...],
 ) -> None:
-    """Send one event to the raw topic: a canonical event from flags, or a payload file."""
+    """Send events to the raw topic: a canonical event from flags, a payload file (or stdin),
+    or realistic samples of a format (--format, --count)."""
     settings = Settings()
+    kafka_headers = [(k, str(v).encode()) for k, v in _pairs(headers, "--header").items()]
+    if fmt and not path and not type_:
+        payloads = []
+        for n in range(count):
+            payload, sample_headers = sample(fmt, n)
+            payloads.append((payload, [*sample_headers.items(), *kafka_headers]))
+        _produce(settings, payloads)
+        return
     if path:
         payload = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     else:
@@ -114,16 +131,17 @@ def send(
             event["session"] = {"id": session_id}
         event["properties"] = _pairs(properties, "--property")
         payload = orjson.dumps(event)
-    kafka_headers = [(k, str(v).encode()) for k, v in _pairs(headers, "--header").items()]
     if fmt:
         kafka_headers.append(("format", fmt.encode()))
+    _produce(settings, [(payload, kafka_headers)])
+
+
+def _produce(settings: Settings, payloads: list[tuple[bytes, list[tuple[str, bytes]]]]) -> None:
     from eventwire.cli.kafka_io import produce
 
     topic = Topics(settings.topic_prefix).raw
-    [(partition, offset)] = asyncio.run(
-        produce(settings.kafka_bootstrap, topic, [payload], kafka_headers)
-    )
-    click.echo(f"sent to {topic} partition {partition} offset {offset}")
+    for partition, offset in asyncio.run(produce(settings.kafka_bootstrap, topic, payloads)):
+        click.echo(f"sent to {topic} partition {partition} offset {offset}")
 
 
 @cli.command()

@@ -1,0 +1,129 @@
+"""Identity resolution against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from eventwire.config_loader import load_registry
+from eventwire.core.decode import Limits
+from eventwire.core.identity import candidate_profile_id
+from eventwire.core.ingest import Prepared, prepare
+from eventwire.core.reasons import Reason
+from eventwire.redis_store.connection import connect
+from eventwire.redis_store.identities import IdentityStore
+from tests.conftest import ROOT
+from tests.core.factories import raw
+
+pytestmark = pytest.mark.services
+REGISTRY = load_registry(ROOT / "tests" / "data" / "config")
+NOW = 1_764_000_000_000
+
+
+def prepared(document, offset=0) -> Prepared:
+    step = prepare(raw(document, offset=offset), REGISTRY, Limits())
+    assert isinstance(step, Prepared), step
+    return step
+
+
+def arsel(offset=0, **who):
+    doc = {
+        "event": "order.completed",
+        "data": {"order_id": "o", "total": 1},
+        "source": {"id": "arsel-app", "secret": "arsel-key"},
+        **who,
+    }
+    return prepared(doc, offset)
+
+
+def simon(type_="track", offset=0, **doc):
+    base = {"partnerId": "acme-partner", "partnerSecret": "acme-partner-secret", "type": type_}
+    if type_ == "track":
+        base["properties"] = {"eventName": "some_event", "properties": {}}
+    return prepared({**base, **doc}, offset)
+
+
+async def test_two_stores_racing_on_new_emails_agree_on_one_profile_each(
+    redis_client, keys, services
+):
+    other = connect(services["redis"])
+    try:
+        stores = [IdentityStore(redis_client, keys, 60), IdentityStore(other, keys, 60)]
+        emails = [f"user{i}@example.com" for i in range(50)]
+        batches = [[arsel(i, email=e) for i, e in enumerate(emails)] for _ in stores]
+        first, second = await asyncio.gather(
+            *(store.resolve(batch, NOW) for store, batch in zip(stores, batches, strict=True))
+        )
+    finally:
+        await other.aclose()
+    assert first == second
+    assert len(set(first)) == 50
+    profiles = [k async for k in redis_client.scan_iter(match=keys.profile_pattern())]
+    assert len(profiles) == 50
+
+
+async def test_an_existing_mapping_wins_over_the_candidate(redis_client, keys):
+    store = IdentityStore(redis_client, keys, 60)
+    await redis_client.set(keys.identity("email", "old@example.com"), "legacy-profile")
+    [profile] = await store.resolve([arsel(email="Old@Example.com")], NOW)
+    assert profile == "legacy-profile"
+
+
+async def test_explicit_profile_links_its_identities_once(redis_client, keys):
+    store = IdentityStore(redis_client, keys, 60)
+    doc = {
+        "type": "order.completed",
+        "source": {"id": "backend"},
+        "profile": {"id": "p-1", "email": "a@b.c", "contact_id": "crm-1"},
+        "properties": {"order_id": "o", "total": 1},
+    }
+    assert await store.resolve([prepared(doc)], NOW) == ["p-1"]
+    # Later sends by email or contact id find p-1.
+    assert await store.resolve([arsel(email="A@B.C"), arsel(contact_id="crm-1")], NOW) == [
+        "p-1",
+        "p-1",
+    ]
+    # A later event claiming the email for another profile does not steal it.
+    doc["profile"] = {"id": "p-2", "email": "a@b.c"}
+    assert await store.resolve([prepared(doc)], NOW) == ["p-2"]
+    assert await redis_client.get(keys.identity("email", "a@b.c")) == "p-1"
+    assert await redis_client.hget(keys.profile("p-1"), "first_seen") == "2025-11-24T16:00:00.000Z"
+
+
+async def test_contact_id_resolves_to_an_existing_profile_and_otherwise_is_unknown(
+    redis_client, keys
+):
+    store = IdentityStore(redis_client, keys, 60)
+    [created] = await store.resolve([arsel(email="new@example.com")], NOW)
+    [found, missing] = await store.resolve(
+        [arsel(contact_id=created), arsel(contact_id="nobody")], NOW
+    )
+    assert found == created
+    assert isinstance(missing, Reason)
+    assert missing.code.value == "unknown_contact"
+
+
+async def test_simon_identify_maps_a_client_for_the_ttl_then_expires(redis_client, keys):
+    store = IdentityStore(redis_client, keys, identify_ttl_seconds=1)
+    identify = simon("identify", clientId="c-1", traits={"email": "Zed@Example.com"})
+    track = simon(offset=1, clientId="c-1")
+    # The identify and the track in the same batch: the track sees the mapping.
+    [by_identify, by_client] = await store.resolve([identify, track], NOW)
+    assert by_identify == by_client == candidate_profile_id("email", "zed@example.com")
+    stored = orjson.loads(await redis_client.get(keys.client("c-1")))
+    assert stored == {"email": "Zed@Example.com"}
+    assert 0 < await redis_client.ttl(keys.client("c-1")) <= 1
+    await asyncio.sleep(2.1)
+    [expired] = await store.resolve([simon(offset=2, clientId="c-1")], NOW)
+    assert isinstance(expired, Reason)
+    assert expired.code.value == "identity_required"
+
+
+async def test_a_batch_costs_a_bounded_number_of_round_trips(redis_client, keys):
+    store = IdentityStore(redis_client, keys, 60)
+    batch = [arsel(i, email=f"u{i % 7}@x.io") for i in range(300)]
+    batch += [simon(offset=400 + i, clientId=f"c{i}") for i in range(20)]
+    await store.resolve(batch, NOW)
+    assert store.round_trips == 3
