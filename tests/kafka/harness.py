@@ -161,6 +161,13 @@ class Collected:
     def of(self, topic: str) -> list[dict[str, Any]]:
         return self.records.get(topic, [])
 
+    def accepted(self, topic: str) -> list[dict[str, Any]]:
+        """The producers' events on an events topic, without eventwire's built-in events."""
+        return [r for r in self.of(topic) if not r.get("builtin")]
+
+    def builtins(self, topic: str) -> list[dict[str, Any]]:
+        return [r for r in self.of(topic) if r.get("builtin")]
+
 
 async def collect(
     kafka: str,

@@ -41,7 +41,7 @@ def outcome_per_message(cluster, positions, expectations, collected):
     accepted: Counter[int] = Counter()
     rejected: dict[int, list[dict]] = {}
     unknown = []
-    for event in collected.of(cluster.topics.events):
+    for event in collected.accepted(cluster.topics.events):
         if event["id"] in by_event_id:
             accepted[by_event_id[event["id"]]] += 1
         else:
@@ -55,7 +55,9 @@ def outcome_per_message(cluster, positions, expectations, collected):
 
 
 def seen(cluster, collected) -> int:
-    return len(collected.of(cluster.topics.events)) + len(collected.of(cluster.topics.rejected))
+    return len(collected.accepted(cluster.topics.events)) + len(
+        collected.of(cluster.topics.rejected)
+    )
 
 
 async def test_ten_thousand_mixed_messages_each_end_up_exactly_once(services, names, tmp_path):

@@ -56,7 +56,7 @@ async def send_all(kafka, topic, messages, partition_of=None):
 
 
 def outputs_by_origin(cluster, collected):
-    events = collected.of(cluster.topics.events)
+    events = collected.accepted(cluster.topics.events)
     rejected = collected.of(cluster.topics.rejected)
     return events, {(r["origin"]["partition"], r["origin"]["offset"]): r for r in rejected}
 
@@ -76,7 +76,7 @@ async def test_seed_payloads_through_a_worker_come_out_as_the_spec_describes(
             cluster.kafka,
             [cluster.topics.events, cluster.topics.rejected],
             lambda c: (
-                len(c.of(cluster.topics.events)) >= expected_events
+                len(c.accepted(cluster.topics.events)) >= expected_events
                 and len(c.of(cluster.topics.rejected)) >= 1
             ),
             timeout=60,
@@ -157,13 +157,15 @@ async def test_two_replicas_agree_on_one_profile_per_new_email(services, names, 
         collected = await collect(
             cluster.kafka,
             [cluster.topics.events, cluster.topics.rejected],
-            lambda c: len(c.of(cluster.topics.events)) + len(c.of(cluster.topics.rejected)) >= 2000,
+            lambda c: (
+                len(c.accepted(cluster.topics.events)) + len(c.of(cluster.topics.rejected)) >= 2000
+            ),
             timeout=120,
         )
     finally:
         cluster.stop_all()
     assert collected.of(cluster.topics.rejected) == []
-    events = collected.of(cluster.topics.events)
+    events = collected.accepted(cluster.topics.events)
     assert len(events) == 2000
     profile_by_email = defaultdict(set)
     for event in events:
@@ -229,7 +231,7 @@ async def test_simon_identify_then_client_only_events_resolve_until_the_mapping_
             cluster.kafka, cluster.topics.raw, [(orjson.dumps(track), {})], partition_of=lambda i: 0
         )
         first = await collect(
-            cluster.kafka, topics, lambda c: len(c.of(topics[0])) >= 2, timeout=60
+            cluster.kafka, topics, lambda c: len(c.accepted(topics[0])) >= 2, timeout=60
         )
         await asyncio.sleep(4)
         await send_all(
@@ -240,7 +242,7 @@ async def test_simon_identify_then_client_only_events_resolve_until_the_mapping_
         )
     finally:
         cluster.stop_all()
-    identified, resolved = first.of(topics[0])
+    identified, resolved = first.accepted(topics[0])
     profile = candidate_profile_id("email", "later@example.com")
     assert (identified["type"], identified["profile_id"]) == ("profile.identify", profile)
     assert (resolved["type"], resolved["profile_id"]) == ("some_event", profile)
@@ -248,4 +250,4 @@ async def test_simon_identify_then_client_only_events_resolve_until_the_mapping_
     assert [(r["code"], r["field"]) for r in expired["reasons"]] == [
         ("identity_required", "traits")
     ]
-    assert len(later.of(topics[0])) == 2
+    assert len(later.accepted(topics[0])) == 2

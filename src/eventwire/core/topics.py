@@ -22,6 +22,11 @@ class Topics:
         return f"{self.prefix}rejected"
 
     @property
+    def internal(self) -> str:
+        """Accepted events re-keyed by profile (by session when profile-less), for process."""
+        return f"{self.prefix}internal"
+
+    @property
     def effects(self) -> str:
         return f"{self.prefix}effects"
 
@@ -36,6 +41,7 @@ class Topics:
     def all(self) -> list[str]:
         return [
             self.raw,
+            self.internal,
             self.events,
             self.rejected,
             self.effects,

@@ -14,10 +14,12 @@ from eventwire.core.decode import Limits
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.ingest_agent import make_ingest_agent
+from eventwire.kafka.process_agent import make_process_agent, make_scheduler
 from eventwire.kafka.publisher import Publisher
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.keys import Keys
+from eventwire.redis_store.state import StateStore
 from eventwire.settings import Settings
 
 
@@ -64,6 +66,18 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
         settings.batch_wait,
     )
     app.agent(raw_topic, name="eventwire.ingest")(agent)
+
+    state = StateStore(redis_client, Keys(settings.redis_prefix), settings.session_timeout)
+    internal_topic = app.topic(
+        topics.internal, key_type=bytes, value_type=bytes, value_serializer="raw"
+    )
+    process = make_process_agent(
+        lambda: state, topics, publisher, settings.batch_size, settings.batch_wait
+    )
+    app.agent(internal_topic, name="eventwire.process")(process)
+    app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
+        make_scheduler(lambda: state, topics, publisher)
+    )
 
     @app.on_before_shutdown.connect
     async def _close_redis(*_: Any, **__: Any) -> None:

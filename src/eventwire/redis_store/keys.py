@@ -22,8 +22,36 @@ class Keys:
         return f"{self.prefix}client:{client_id}"
 
     def profile(self, profile_id: str) -> str:
-        """The profile's hash (id, first_seen, ...)."""
-        return f"{self.prefix}{{{profile_id}}}:profile"
+        """The profile's hash (id, first_seen, last_seen, identities, ...)."""
+        return self.owned(profile_id, "profile")
 
     def profile_pattern(self) -> str:
         return f"{self.prefix}{{*}}:profile"
+
+    def owned(self, owner: str, name: str) -> str:
+        """A key of one owner (a profile id, or ``s:<session id>`` for profile-less state)."""
+        return f"{self.prefix}{{{owner}}}:{name}"
+
+    def event_keys(self, owner: str, session_id: str | None) -> list[str]:
+        """The keys apply_event.lua takes, in its order; all share the owner's hash tag."""
+        session = session_id or ""
+        return [
+            self.owned(owner, "profile"),
+            self.owned(owner, "traits"),
+            self.owned(owner, "counters"),
+            self.owned(owner, "clients"),
+            self.owned(owner, "seen"),
+            self.owned(owner, "seen-order"),
+            self.owned(owner, f"session:{session}"),
+            self.owned(owner, f"session:{session}:attributes"),
+        ]
+
+    def session_index(self, session_id: str) -> str:
+        """session id → owner, so a session can be found by its id alone."""
+        return f"{self.prefix}session:{session_id}"
+
+    def timers_due(self) -> str:
+        return f"{self.prefix}{{timers}}:due"
+
+    def timers_inflight(self) -> str:
+        return f"{self.prefix}{{timers}}:inflight"

@@ -1,0 +1,68 @@
+"""The Lua scripts in scripts/*.lua, loaded once and run by SHA inside pipelines.
+
+Works on standalone Redis and Redis Cluster alike: SCRIPT LOAD goes to every primary, and a
+pipeline that meets NOSCRIPT (Redis restarted, cache flushed) reloads them and runs again;
+every script is idempotent, so running a batch twice changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    name: str
+    text: str
+    sha: str
+
+    @classmethod
+    def load(cls, name: str) -> Script:
+        text = resources.files("eventwire.redis_store").joinpath(f"scripts/{name}.lua").read_text()
+        return cls(name, text, hashlib.sha1(text.encode()).hexdigest())
+
+
+APPLY_EVENT = Script.load("apply_event")
+CLOSE_SESSION = Script.load("close_session")
+CLAIM_TIMERS = Script.load("claim_timers")
+ALL = (APPLY_EVENT, CLOSE_SESSION, CLAIM_TIMERS)
+
+
+class ScriptRunner:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._loaded = False
+        self.round_trips = 0
+
+    async def load(self) -> None:
+        for script in ALL:
+            await self._client.script_load(script.text)
+        self._loaded = True
+
+    @staticmethod
+    def queue(pipe: Any, script: Script, keys: Sequence[str], args: Sequence[Any]) -> None:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+    async def run(self, build: Callable[[Any], None]) -> list[Any]:
+        """Build a pipeline with ``build`` and execute it (one round trip)."""
+        if not self._loaded:
+            await self.load()
+        for attempt in (1, 2):
+            pipe = self._client.pipeline(transaction=False)
+            build(pipe)
+            if not len(pipe):
+                return []
+            try:
+                self.round_trips += 1
+                return list(await pipe.execute())
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self.load()
+        raise AssertionError("unreachable")
