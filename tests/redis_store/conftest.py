@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -7,11 +9,34 @@ import pytest
 
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(services) -> str:
+    """A local 3-master Redis Cluster, started by scripts/redis_cluster.sh (never skipped in CI)."""
+    script = str(ROOT / "scripts" / "redis_cluster.sh")
+    result = subprocess.run([script, "start"], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        message = f"could not start the Redis Cluster:\n{result.stderr[-2000:]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return subprocess.run(
+        [script, "url"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def redis_url(request, services) -> str:
+    if request.param == "cluster":
+        return str(request.getfixturevalue("redis_cluster_url"))
+    return str(services["redis"])
 
 
 @pytest.fixture
-async def redis_client(services) -> AsyncIterator[Any]:
-    client = connect(services["redis"])
+async def redis_client(redis_url) -> AsyncIterator[Any]:
+    client = connect(redis_url)
     yield client
     await client.aclose()
 

@@ -46,9 +46,9 @@ def simon(type_="track", offset=0, **doc):
 
 
 async def test_two_stores_racing_on_new_emails_agree_on_one_profile_each(
-    redis_client, keys, services
+    redis_client, keys, redis_url
 ):
-    other = connect(services["redis"])
+    other = connect(redis_url)
     try:
         stores = [IdentityStore(redis_client, keys, 60), IdentityStore(other, keys, 60)]
         emails = [f"user{i}@example.com" for i in range(50)]
