@@ -3,6 +3,7 @@
 import pytest
 
 from eventwire.core import ids
+from eventwire.core.ingest import EventRecord
 from eventwire.core.state import (
     TRANSITIONS,
     Facts,
@@ -13,7 +14,7 @@ from eventwire.core.state import (
     transitions_argument,
 )
 
-EVENT = {
+EVENT: EventRecord = {
     "id": "e-1",
     "type": "order.completed",
     "source_id": "web",

@@ -118,7 +118,7 @@ async def test_a_session_times_out_once_with_two_replicas(services, names, tmp_p
     await cluster.create_topics()
     workers = [cluster.add_worker(), cluster.add_worker()]
     sessions = [f"visit-{n}" for n in range(20)]
-    messages = [
+    messages: list[tuple[bytes, dict[str, bytes]]] = [
         (
             orjson.dumps(
                 {
