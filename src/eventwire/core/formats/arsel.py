@@ -12,10 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from eventwire.core.formats.common import STRICT, dig, text
+from eventwire.core.formats.common import STRICT, dig, optional_sent_at, text
 from eventwire.core.formats.model import Identity, ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.reasons import Code, Reason
-from eventwire.core.timestamps import parse_sent_at
 from eventwire.core.validation import reasons_from
 
 NAME = "arsel"
@@ -59,13 +58,7 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
                 f"give exactly one of email and contact_id, not {which}",
             )
         )
-    sent_at = None
-    if payload.sent_at is not None:
-        parsed_time = parse_sent_at(payload.sent_at, "sent_at")
-        if isinstance(parsed_time, Reason):
-            problems.append(parsed_time)
-        else:
-            sent_at = parsed_time
+    sent_at = optional_sent_at(payload.sent_at, "sent_at", problems)
     source_id, secret = _source(payload.source)
     event = ParsedEvent(
         payload.event, payload.data, "event", "data", id=payload.id, sent_at=sent_at

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from eventwire.core.formats.common import optional_sent_at
 from eventwire.core.formats.model import Identity, Options, ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.reasons import Reason
-from eventwire.core.timestamps import parse_sent_at
 from eventwire.core.validation import reasons_from
 
 NAME = "canonical"
@@ -70,13 +70,7 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
     except ValidationError as exc:
         return _failure(document, reasons_from(exc, ""))
     problems: list[Reason] = []
-    sent_at = None
-    if envelope.sent_at is not None:
-        sent_at_or_reason = parse_sent_at(envelope.sent_at, "sent_at")
-        if isinstance(sent_at_or_reason, Reason):
-            problems.append(sent_at_or_reason)
-        else:
-            sent_at = sent_at_or_reason
+    sent_at = optional_sent_at(envelope.sent_at, "sent_at", problems)
     profile = envelope.profile or _ProfileRef()
     options = envelope.options or _Options()
     event = ParsedEvent(

@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from eventwire.core.reasons import Reason
+from eventwire.core.timestamps import parse_sent_at
+
 STRICT = ConfigDict(extra="forbid", strict=True)
 # Formats whose producers send more than eventwire reads (Tracardi's metadata, request, ...).
 LENIENT = ConfigDict(extra="ignore", strict=True)
@@ -32,3 +35,14 @@ def flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() in ("1", "true", "yes")
+
+
+def optional_sent_at(value: Any, path: str, problems: list[Reason]) -> str | None:
+    """The send time as RFC 3339 UTC, or None; a bad one is added to ``problems``."""
+    if value is None:
+        return None
+    parsed = parse_sent_at(value, path)
+    if isinstance(parsed, Reason):
+        problems.append(parsed)
+        return None
+    return parsed

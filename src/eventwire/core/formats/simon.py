@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eventwire.core.formats.common import LENIENT, dig, text
+from eventwire.core.formats.common import LENIENT, dig, optional_sent_at, text
 from eventwire.core.formats.model import (
     Identify,
     Identity,
@@ -23,7 +23,6 @@ from eventwire.core.formats.model import (
     ParseFailure,
 )
 from eventwire.core.reasons import Code, Reason
-from eventwire.core.timestamps import parse_sent_at
 from eventwire.core.validation import reasons_from
 
 NAME = "simon"
@@ -72,13 +71,7 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
     except ValidationError as exc:
         return _failure(document, reasons_from(exc, ""))
     problems: list[Reason] = []
-    sent_at = None
-    if payload.sentAt is not None:
-        parsed_time = parse_sent_at(payload.sentAt, "sentAt")
-        if isinstance(parsed_time, Reason):
-            problems.append(parsed_time)
-        else:
-            sent_at = parsed_time
+    sent_at = optional_sent_at(payload.sentAt, "sentAt", problems)
     traits = payload.traits.model_dump(exclude_none=True)
     identity = Identity(
         email=payload.traits.email, client_id=payload.clientId, user_id=payload.traits.userId
