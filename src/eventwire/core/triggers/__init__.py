@@ -1,0 +1,1 @@
+"""Triggers (SPEC §6): filters, expressions and actions, compiled once into closures."""
