@@ -105,7 +105,11 @@ def op_matches(op: str, arg: Any, values: list[Any], spec: dict[str, Any]) -> bo
             if isinstance(v, list):
                 for element in v:
                     if all(x.startswith("$") for x in arg):
-                        if all(op_matches(o, a, [element], arg) for o, a in arg.items() if o != "$options"):
+                        if all(
+                            op_matches(o, a, [element], arg)
+                            for o, a in arg.items()
+                            if o != "$options"
+                        ):
                             return True
                     elif isinstance(element, dict) and matches(
                         {f"event.{k}": val for k, val in arg.items()}, {"event": element}
@@ -129,7 +133,13 @@ def matches(spec: dict[str, Any], doc: dict[str, Any]) -> bool:
         if key == "$history":
             window = parse_duration(value["within"]) * 1000
             now = doc.get("now", 0)
-            count = len([t for t in doc.get("history", {}).get(value["type"], []) if now - window <= t <= now])
+            count = len(
+                [
+                    t
+                    for t in doc.get("history", {}).get(value["type"], [])
+                    if now - window <= t <= now
+                ]
+            )
             condition = value["count"]
             ops = condition if isinstance(condition, dict) else {"$eq": condition}
             if not all(op_matches(o, a, [count], ops) for o, a in ops.items()):
@@ -139,7 +149,9 @@ def matches(spec: dict[str, Any], doc: dict[str, Any]) -> bool:
         root, *rest = key.split(".")
         values = lookup(doc.get(root), rest)
         if isinstance(value, dict) and value and all(k.startswith("$") for k in value):
-            if not all(op_matches(o, a, values, value) for o, a in value.items() if o != "$options"):
+            if not all(
+                op_matches(o, a, values, value) for o, a in value.items() if o != "$options"
+            ):
                 return False
         elif not op_matches("$eq", value, values, {}):
             return False

@@ -27,7 +27,10 @@ DOC: dict[str, Any] = {
             "matrix": [[1, 2], [3]],
         },
     },
-    "session": {"attributes": {"url": "https://shop.example.com/Checkout?step=2"}, "event_count": 4},
+    "session": {
+        "attributes": {"url": "https://shop.example.com/Checkout?step=2"},
+        "event_count": 4,
+    },
     "profile": {"points": 120, "badges": ["gold"], "segments": [], "traits": {"tier": "vip"}},
 }
 
@@ -117,8 +120,12 @@ DOC: dict[str, Any] = {
         ({"$nor": [{"profile.points": {"$gt": 1000}}, {"profile.badges": "silver"}]}, True),
         ({"$nor": [{"profile.traits.tier": "vip"}]}, False),
         (
-            {"$or": [{"$and": [{"event.type": "order.completed"}, {"profile.traits.tier": "vip"}]},
-                     {"$nor": [{"session.event_count": {"$gte": 1}}]}]},
+            {
+                "$or": [
+                    {"$and": [{"event.type": "order.completed"}, {"profile.traits.tier": "vip"}]},
+                    {"$nor": [{"session.event_count": {"$gte": 1}}]},
+                ]
+            },
             True,
         ),
         ({}, True),
@@ -133,7 +140,11 @@ def test_operators(spec, expected):
 
 DAY = 86_400_000
 NOW = 100 * DAY
-HISTORY_DOC = {**DOC, "now": NOW, "history": {"order.completed": [NOW - 40 * DAY, NOW - 2 * DAY, NOW - DAY, NOW]}}
+HISTORY_DOC = {
+    **DOC,
+    "now": NOW,
+    "history": {"order.completed": [NOW - 40 * DAY, NOW - 2 * DAY, NOW - DAY, NOW]},
+}
 
 
 @pytest.mark.parametrize(
@@ -145,8 +156,12 @@ HISTORY_DOC = {**DOC, "now": NOW, "history": {"order.completed": [NOW - 40 * DAY
         ({"$history": {"type": "order.completed", "within": "90d", "count": 4}}, True),
         ({"$history": {"type": "page.viewed", "within": "90d", "count": 0}}, True),
         (
-            {"$and": [{"$history": {"type": "order.completed", "within": "7d", "count": {"$gt": 1}}},
-                      {"profile.points": {"$gt": 100}}]},
+            {
+                "$and": [
+                    {"$history": {"type": "order.completed", "within": "7d", "count": {"$gt": 1}}},
+                    {"profile.points": {"$gt": 100}},
+                ]
+            },
             True,
         ),
     ],
@@ -159,19 +174,35 @@ def test_history(spec, expected):
 
 def test_history_types_are_known_at_compile_time():
     compiled = compile_filter(
-        {"$or": [{"$history": {"type": "a", "within": "1d", "count": 1}},
-                 {"$history": {"type": "b", "within": "1d", "count": 1}}]}
+        {
+            "$or": [
+                {"$history": {"type": "a", "within": "1d", "count": 1}},
+                {"$history": {"type": "b", "within": "1d", "count": 1}},
+            ]
+        }
     )
     assert compiled.history_types == {"a", "b"}
 
 
 def test_explain_names_each_failed_condition():
     compiled = compile_filter(
-        {"event.properties.total": {"$gte": 100}, "profile.badges": "silver", "profile.points": {"$gt": 1}}
+        {
+            "event.properties.total": {"$gte": 100},
+            "profile.badges": "silver",
+            "profile.points": {"$gt": 1},
+        }
     )
     assert [f.as_dict() for f in compiled.explain(DOC)] == [
-        {"path": "event.properties.total", "operator": "$gte", "message": "event.properties.total is 60; expected $gte 100"},
-        {"path": "profile.badges", "operator": "$eq", "message": "profile.badges is ['gold']; expected $eq 'silver'"},
+        {
+            "path": "event.properties.total",
+            "operator": "$gte",
+            "message": "event.properties.total is 60; expected $gte 100",
+        },
+        {
+            "path": "profile.badges",
+            "operator": "$eq",
+            "message": "profile.badges is ['gold']; expected $eq 'silver'",
+        },
     ]
     assert compile_filter({"event.x": {"$exists": True}}).explain(DOC)[0].message == (
         "event.x is missing; expected $exists True"
@@ -236,7 +267,9 @@ values = st.recursive(
     ),
     max_leaves=8,
 )
-documents = st.fixed_dictionaries({"event": st.dictionaries(st.sampled_from(KEYS), values, max_size=3)})
+documents = st.fixed_dictionaries(
+    {"event": st.dictionaries(st.sampled_from(KEYS), values, max_size=3)}
+)
 paths = st.lists(st.sampled_from([*KEYS, "0", "1"]), min_size=1, max_size=3).map(
     lambda parts: "event." + ".".join(parts)
 )
@@ -248,7 +281,9 @@ conditions = st.one_of(
     st.fixed_dictionaries({"$ne": operands}),
     st.fixed_dictionaries({"$in": st.lists(scalars, max_size=3)}),
     st.fixed_dictionaries({"$nin": st.lists(scalars, max_size=3)}),
-    st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), ordered, min_size=1, max_size=1),
+    st.dictionaries(
+        st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), ordered, min_size=1, max_size=1
+    ),
     st.dictionaries(st.sampled_from(["$gt", "$lt"]), ordered, min_size=2, max_size=2),
     st.fixed_dictionaries({"$exists": st.booleans()}),
     st.fixed_dictionaries({"$size": st.integers(0, 3)}),
@@ -262,7 +297,10 @@ field_filters = st.dictionaries(paths, conditions, min_size=1, max_size=2)
 filters = st.recursive(
     field_filters,
     lambda inner: st.dictionaries(
-        st.sampled_from(["$and", "$or", "$nor"]), st.lists(inner, min_size=1, max_size=3), min_size=1, max_size=1
+        st.sampled_from(["$and", "$or", "$nor"]),
+        st.lists(inner, min_size=1, max_size=3),
+        min_size=1,
+        max_size=1,
     ),
     max_leaves=4,
 )

@@ -184,16 +184,20 @@ class _Compiler:
         if op == "$or":
             return Node(
                 lambda doc: any(n.match(doc) for n in nodes),
-                lambda doc: []
-                if any(n.match(doc) for n in nodes)
-                else [Failure("$or", "$or", f"none of {len(nodes)} branches matched")]
-                + [f for n in nodes for f in n.explain(doc)],
+                lambda doc: (
+                    []
+                    if any(n.match(doc) for n in nodes)
+                    else [Failure("$or", "$or", f"none of {len(nodes)} branches matched")]
+                    + [f for n in nodes for f in n.explain(doc)]
+                ),
             )
         return Node(
             lambda doc: not any(n.match(doc) for n in nodes),
-            lambda doc: []
-            if not any(n.match(doc) for n in nodes)
-            else [Failure("$nor", "$nor", "a branch matched")],
+            lambda doc: (
+                []
+                if not any(n.match(doc) for n in nodes)
+                else [Failure("$nor", "$nor", "a branch matched")]
+            ),
         )
 
     def field(self, path: str, parts: tuple[str, ...], root: str, spec: Any, where: str) -> Node:
@@ -237,13 +241,15 @@ class _Compiler:
         if not isinstance(type_, str) or not type_:
             return self.fail(where, "$history.type must be an event type")
         try:
-            within_ms = parse_duration(within) * 1000
-        except (DurationError, TypeError):
+            within_ms = (
+                parse_duration(within if isinstance(within, str | int | float) else "") * 1000
+            )
+        except DurationError:
             return self.fail(where, f"$history.within: not a duration: {within!r}")
         if isinstance(count, dict) and count and all(k.startswith("$") for k in count):
             tests = self.operators(count, f"{where}.count")
         elif count is None:
-            return self.fail(where, "$history.count is required, e.g. {\"$gte\": 3}")
+            return self.fail(where, '$history.count is required, e.g. {"$gte": 3}')
         else:
             tests = [("$eq", count, self.operator("$eq", count, {}, f"{where}.count"))]
         self.history_types.add(type_)
@@ -260,7 +266,9 @@ class _OperandError(ValueError):
     pass
 
 
-def _field_node(path: str, get: Callable[[Doc], list[Any]], tests: list[tuple[str, Any, ValueTest]]) -> Node:
+def _field_node(
+    path: str, get: Callable[[Doc], list[Any]], tests: list[tuple[str, Any, ValueTest]]
+) -> Node:
     checks = [test for _, _, test in tests]
 
     def match(doc: Doc) -> bool:
@@ -361,7 +369,9 @@ def _regex(c: _Compiler, operand: Any, siblings: dict[str, Any], where: str) -> 
             detail = detail.decode(errors="replace")
         raise _OperandError(f"$regex does not compile in RE2: {detail}") from None
     search = pattern.search
-    return lambda values: any(isinstance(v, str) and search(v) is not None for v in candidates(values))
+    return lambda values: any(
+        isinstance(v, str) and search(v) is not None for v in candidates(values)
+    )
 
 
 def _size(c: _Compiler, operand: Any, siblings: dict[str, Any], where: str) -> ValueTest:
@@ -406,7 +416,7 @@ def _not(c: _Compiler, operand: Any, siblings: dict[str, Any], where: str) -> Va
     if isinstance(operand, str):
         operand = {"$regex": operand}
     if not isinstance(operand, dict) or not operand or not all(k.startswith("$") for k in operand):
-        raise _OperandError("$not takes an operator object, e.g. {\"$gt\": 5}")
+        raise _OperandError('$not takes an operator object, e.g. {"$gt": 5}')
     tests = [test for _, _, test in c.operators(operand, where)]
     return lambda values: not all(test(values) for test in tests)
 
