@@ -38,7 +38,7 @@ def equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return set(a) == set(b) and all(equal(a[k], b[k]) for k in a)
-    return a == b
+    return bool(a == b)
 
 
 def kind(v: Any) -> str | None:
@@ -89,7 +89,7 @@ def op_matches(op: str, arg: Any, values: list[Any], spec: dict[str, Any]) -> bo
         flags = 0
         for letter in spec.get("$options", ""):
             flags |= {"i": re.I, "m": re.M, "s": re.S}[letter]
-        return any(isinstance(v, str) and re.search(arg, v, flags) for v in scalars(values))
+        return any(isinstance(v, str) and bool(re.search(arg, v, flags)) for v in scalars(values))
     if op == "$size":
         return any(isinstance(v, list) and len(v) == arg for v in values)
     if op == "$all":

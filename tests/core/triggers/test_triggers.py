@@ -28,6 +28,8 @@ def test_a_trigger_compiles_once_into_closures():
     )
     assert trigger.on == {"order.completed", "pos.sale"}
     assert trigger.exclude == {"staff"}
+    assert trigger.limit is not None
+    assert trigger.absent is not None
     assert (trigger.limit.times, trigger.limit.per, trigger.limit.window_ms) == (
         2,
         "profile",
@@ -270,7 +272,7 @@ def test_dry_run_explains_each_document():
         ("$history.order.completed", "$gte"),
     ]
     assert second["effects"] == []
-    assert [f["operator"] for f in third["failed"]][0] == "on"
+    assert next(f["operator"] for f in third["failed"]) == "on"
 
 
 def test_dry_run_refuses_bad_input_with_every_problem():
