@@ -84,7 +84,7 @@ def op_matches(op: str, arg: Any, values: list[Any], spec: dict[str, Any]) -> bo
                     return True
         return False
     if op == "$exists":
-        return (len(values) > 0) == arg
+        return bool((len(values) > 0) == arg)
     if op == "$regex":
         flags = 0
         for letter in spec.get("$options", ""):
