@@ -1,6 +1,7 @@
-"""Load sources and definitions from YAML or JSON files under config/ (SPEC §9).
+"""Load sources, definitions and triggers from YAML or JSON files under config/ (SPEC §9).
 
-Every file under ``sources/`` and ``definitions/`` holds one object or a list of them. All
+Every file under ``sources/``, ``definitions/`` and ``triggers/`` holds one object or a list
+of them. All
 problems in all files are collected and reported together; nothing is applied unless every
 file is valid. A definition name that appears more than once (in file-name order) gets one
 version per distinct set of fields, so a folder can keep ``v1`` and ``v2`` side by side.
@@ -18,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 from eventwire.core.definitions.spec import DefinitionSpec
 from eventwire.core.registry import Registry
 from eventwire.core.sources import SourceSpec
+from eventwire.core.triggers.compiled import CompiledTrigger, TriggerError, compile_trigger
+from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.core.validation import reasons_from
 
 KINDS = ("sources", "definitions", "triggers")
@@ -65,6 +68,24 @@ def load_kind(folder: Path, model: type[M]) -> tuple[list[M], list[str]]:
     return found, problems
 
 
+def load_triggers(folder: Path) -> tuple[list[CompiledTrigger], list[str]]:
+    """Every trigger in ``folder`` compiled, and every problem of every trigger."""
+    documents, problems = read_documents(folder)
+    triggers: list[CompiledTrigger] = []
+    seen: set[str] = set()
+    for where, document in documents:
+        try:
+            trigger = compile_trigger(document)
+        except TriggerError as exc:
+            problems += [f"{where}: {problem}" for problem in exc.problems]
+            continue
+        if trigger.id in seen:
+            problems.append(f"{where}: trigger {trigger.id!r} is defined twice")
+        seen.add(trigger.id)
+        triggers.append(trigger)
+    return triggers, problems
+
+
 def load_registry(config_dir: Path) -> Registry:
     """The registry ``config_dir`` describes, or ConfigError naming every problem."""
     sources, problems = load_kind(config_dir / "sources", SourceSpec)
@@ -75,9 +96,11 @@ def load_registry(config_dir: Path) -> Registry:
         if source.id in seen_sources:
             problems.append(f"{config_dir}/sources: source {source.id!r} is defined twice")
         seen_sources.add(source.id)
+    triggers, trigger_problems = load_triggers(config_dir / "triggers")
+    problems += trigger_problems
     if problems:
         raise ConfigError(problems)
-    registry = Registry().with_sources(sources)
+    registry = Registry().with_sources(sources).with_triggers(TriggerSet.of(triggers))
     for definition in definitions:
         registry, _ = registry.with_definition(definition)
     return registry

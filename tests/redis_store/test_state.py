@@ -1,4 +1,5 @@
-"""Session and profile state, exactly once, on a real Redis and a real 3-master Redis Cluster."""
+"""The process stage on real Redis and a real 3-master Redis Cluster: state and effects exactly
+once per event id, caps that two replicas never both pass, timers that fire once."""
 
 from __future__ import annotations
 
@@ -7,22 +8,47 @@ import time
 
 import pytest
 
-from eventwire.core.state import builtins_for
+from eventwire.core.triggers.compiled import compile_trigger
+from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.redis_store.connection import connect
-from eventwire.redis_store.state import StateStore
+from eventwire.redis_store.owners import OwnerStore
+from eventwire.stages.process import fire_timers, process_batch
 
 pytestmark = pytest.mark.services
+TIMEOUT = 30 * 60_000
+POINTS = TriggerSet.of(
+    [
+        compile_trigger(
+            {
+                "id": "points",
+                "on": "order.completed",
+                "actions": [{"type": "award_points", "amount": "$event.properties.total"}],
+            }
+        ),
+        compile_trigger(
+            {
+                "id": "first",
+                "on": "order.completed",
+                "limit": {"times": 1},
+                "actions": [
+                    {"type": "grant_badge", "badge": "first-order"},
+                    {"type": "start_automation", "automation": "welcome"},
+                ],
+            }
+        ),
+    ]
+)
 
 
 def record(
     eid,
-    type_="page.viewed",
+    type_="order.completed",
     profile="p-1",
     session="s-1",
     *,
+    total=10,
     attrs=None,
     traits=None,
-    identities=None,
     at="2026-11-24T09:00:00.000Z",
 ):
     return {
@@ -32,7 +58,7 @@ def record(
             "source_id": "web",
             "profile_id": profile,
             "session_id": session,
-            "properties": {},
+            "properties": {"total": total},
             "context": {},
             "sent_at": None,
             "received_at": at,
@@ -43,110 +69,68 @@ def record(
         "publish": True,
         "session_attributes": attrs or {},
         "traits": traits or {},
-        "identities": identities or {},
+        "identities": {"email": f"{profile}@example.com"} if profile else {},
     }
 
 
-def types(records, facts):
-    return [
-        [b["type"] for b in builtins_for(r["event"], f)] if f else None
-        for r, f in zip(records, facts, strict=True)
-    ]
-
-
-async def test_a_session_lifecycle(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800)
-    records = [
-        record("e1", attrs={"url": "/a"}, identities={"email": "a@b.c", "client_id": "c1"}),
-        record("e2", attrs={"url": "/b", "cart": 2}),
-        record("e3", "profile.update", session=None, traits={"tier": "gold"}),
-        record("e4", "profile.update", session=None, traits={"tier": "gold"}),
-        record("e5", "session.close"),
-        record("e6"),
-        record("e7", "session.close"),
-        record("e8", "session.cancel"),
-        record("e9", "session.close", session="never-seen"),
-    ]
-    facts = await store.apply(records)
-    assert types(records, facts) == [
-        ["profile_created", "session_created"],
-        ["session_updated"],
-        ["profile_updated"],
-        [],
-        ["session_closed"],
-        [],
-        [],
-        ["session_cancelled"],
-        [],
-    ]
-    session = await store.session("p-1", "s-1")
-    assert (session["status"], session["event_count"]) == ("cancelled", "2")
-    attributes = await redis_client.hgetall(keys.owned("p-1", "session:s-1:attributes"))
-    assert attributes == {"url": '"/b"', "cart": "2"}
-    assert await store.counters("p-1") == {
-        "page.viewed": 3,
-        "profile.update": 2,
-        "session.close": 3,
-        "session.cancel": 1,
-    }
-    profile = await redis_client.hgetall(keys.profile("p-1"))
-    assert profile["email"] == "a@b.c"
-    assert await redis_client.smembers(keys.owned("p-1", "clients")) == {"c1"}
-    assert await redis_client.hgetall(keys.owned("p-1", "traits")) == {"tier": '"gold"'}
-    assert await redis_client.get(keys.session_index("s-1")) == "p-1"
-
-
-async def test_redelivered_events_change_nothing_and_yield_the_same_builtins(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800)
+async def test_a_batch_applies_state_and_effects_in_two_round_trips(redis_client, keys):
+    store = OwnerStore(redis_client, keys)
     batch = [record(f"e{i}", profile=f"p{i % 3}", session=f"s{i % 3}") for i in range(30)]
-    first = await store.apply(batch)
-    counters = {p: await store.counters(p) for p in ("p0", "p1", "p2")}
-    again = await store.apply(batch[10:] + batch[:10])
-    assert all(f.duplicate for f in again if f)
+    out = await process_batch(batch, store, POINTS, TIMEOUT)
+    assert store.round_trips == 2
     assert (
-        {p: await store.counters(p) for p in ("p0", "p1", "p2")}
-        == counters
-        == {p: {"page.viewed": 10} for p in ("p0", "p1", "p2")}
+        len(out.events) == 30 + 30 + 3
+    )  # the events, one session built-in each, 3 profile_created
+    assert len(out.effects) == 30 + 3 * 2
+    assert [a["automation"] for a in out.automations] == ["welcome"] * 3
+    profile = await store.profile("p0")
+    assert profile is not None
+    assert (profile["points"], profile["badges"], profile["counters"]) == (
+        100,
+        ["first-order"],
+        {"order.completed": 10},
     )
-    ids_first = [
-        b["id"] for r, f in zip(batch, first, strict=True) if f for b in builtins_for(r["event"], f)
-    ]
-    reordered = batch[10:] + batch[:10]
-    ids_again = {
-        b["id"]
-        for r, f in zip(reordered, again, strict=True)
-        if f
-        for b in builtins_for(r["event"], f)
-    }
-    assert set(ids_first) == ids_again
-    assert len(ids_first) == 30 + 3  # one session builtin per event, one profile_created each
+    assert profile["email"] == "p0@example.com"
+    session = await store.session("p0", "s0")
+    assert session is not None
+    assert (session.status, session.event_count) == ("open", 10)
+    assert await redis_client.get(keys.session_index("s0")) == "p0"
 
 
-async def test_profile_less_events_keep_session_state_under_the_session(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800)
-    records = [
-        record("e1", profile=None, session="anon"),
-        record("e2", profile=None, session="anon"),
-    ]
-    assert types(records, await store.apply(records)) == [["session_created"], ["session_updated"]]
-    assert (await store.session("s:anon", "anon"))["event_count"] == "2"
-    assert await store.apply([record("e3", profile=None, session=None)]) == [None]
+async def test_redelivered_events_change_nothing_and_republish_the_same_outputs(redis_client, keys):
+    store = OwnerStore(redis_client, keys)
+    batch = [record(f"e{i}", profile=f"p{i % 3}", session=f"s{i % 3}", total=i) for i in range(30)]
+    first = await process_batch(batch, store, POINTS, TIMEOUT)
+    before = {p: await store.profile(p) for p in ("p0", "p1", "p2")}
+    again = await process_batch(batch[10:] + batch[:10], store, POINTS, TIMEOUT)
+    after = {p: await store.profile(p) for p in ("p0", "p1", "p2")}
+    assert after == before
+    assert sorted(e["id"] for e in again.effects) == sorted(e["id"] for e in first.effects)
+    assert sorted(map(str, again.effects)) == sorted(map(str, first.effects))
+    assert sorted(b["id"] for b in again.events) == sorted(b["id"] for b in first.events)
 
 
-async def test_the_dedupe_record_is_bounded_per_owner(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800, seen_cap=5, seen_ttl_seconds=3600)
-    await store.apply([record(f"e{i}") for i in range(20)])
-    assert await redis_client.hlen(keys.owned("p-1", "seen")) == 5
-    assert await redis_client.lrange(keys.owned("p-1", "seen-order"), 0, -1) == [
-        f"e{i}" for i in range(15, 20)
-    ]
-    assert 0 < await redis_client.ttl(keys.owned("p-1", "seen")) <= 3600
-
-
-async def test_a_batch_is_one_round_trip(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800)
-    await store.apply([record(f"e{i}", profile=f"p{i}", session=f"s{i}") for i in range(200)])
-    assert store.round_trips == 1
+async def test_two_replicas_racing_on_one_profile_never_double_apply(redis_client, redis_url, keys):
+    other = connect(redis_url)
+    try:
+        stores = [OwnerStore(redis_client, keys), OwnerStore(other, keys)]
+        # During a rebalance both replicas may process the same events: the same 40 orders,
+        # interleaved differently, racing.
+        batch = [record(f"e{i}", total=1) for i in range(40)]
+        outs = await asyncio.gather(
+            process_batch(batch[:20], stores[0], POINTS, TIMEOUT),
+            process_batch(batch, stores[1], POINTS, TIMEOUT),
+            process_batch(batch[20:], stores[0], POINTS, TIMEOUT),
+        )
+    finally:
+        await other.aclose()
+    profile = await stores[0].profile("p-1")
+    assert profile is not None
+    assert profile["points"] == 40
+    assert profile["counters"] == {"order.completed": 40}
+    assert profile["badges"] == ["first-order"]
+    badge_effects = {e["id"] for out in outs for e in out.effects if e["type"] == "grant_badge"}
+    assert len(badge_effects) == 1  # the cap of one was never passed twice
 
 
 async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
@@ -154,62 +138,90 @@ async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
 ):
     other = connect(redis_url)
     try:
-        stores = [StateStore(redis_client, keys, 1), StateStore(other, keys, 1)]
+        stores = [OwnerStore(redis_client, keys), OwnerStore(other, keys)]
         old = "2026-11-24T08:00:00.000Z"
-        await stores[0].apply(
-            [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(40)]
+        await process_batch(
+            [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(40)],
+            stores[0],
+            POINTS,
+            1000,
         )
         now = int(time.time() * 1000)
-        (first, claimed_a), (second, claimed_b) = await asyncio.gather(
-            stores[0].fire_due_timers(now), stores[1].fire_due_timers(now)
+        first, second = await asyncio.gather(
+            fire_timers(stores[0], POINTS, 1000, now), fire_timers(stores[1], POINTS, 1000, now)
         )
-        fired = first + second
-        assert len(fired) == 40
-        assert len({b["session_id"] for b in fired}) == 40
-        assert set(claimed_a).isdisjoint(claimed_b)
-        # The first replica "dies" before completing: after the lease, its timers fire again,
-        # with the same ids; the second replica's, completed, never do.
-        await stores[1].complete(claimed_b)
-        assert await stores[1].fire_due_timers(now + 1000) == ([], [])
-        refired, reclaimed = await stores[1].fire_due_timers(now + 31_000)
-        assert sorted(b["id"] for b in refired) == sorted(b["id"] for b in first)
-        await stores[1].complete(reclaimed)
-        assert await stores[0].fire_due_timers(now + 120_000) == ([], [])
+        closed = first.published.events + second.published.events
+        assert len(closed) == 40
+        assert len({b["session_id"] for b in closed}) == 40
+        assert set(first.claimed).isdisjoint(second.claimed)
+        # The first replica "dies" before completing; the second completes. After the lease,
+        # the first replica's timers fire again with the same ids; the others never do.
+        await stores[1].complete(second.finished, second.claimed)
+        assert (await fire_timers(stores[1], POINTS, 1000, now + 1000)).claimed == []
+        again = await fire_timers(stores[1], POINTS, 1000, now + 31_000)
+        assert sorted(b["id"] for b in again.published.events) == sorted(
+            b["id"] for b in first.published.events
+        )
+        await stores[1].complete(again.finished, again.claimed)
+        later = await fire_timers(stores[0], POINTS, 1000, now + 120_000)
+        assert later.published.events == []
         session = await stores[0].session("p0", "s0")
-        assert (session["status"], session["closed_by"]) == ("closed", "timeout")
+        assert session is not None
+        assert (session.status, session.closed_by) == ("closed", "timeout")
     finally:
         await other.aclose()
 
 
-async def test_a_session_with_recent_events_is_not_closed(redis_client, keys):
-    store = StateStore(redis_client, keys, 60)
-    recent = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    await store.apply([record("e1", at=recent)])
-    assert await store.fire_due_timers(int(time.time() * 1000) + 120_000) != ([], [])
-    assert (await store.session("p-1", "s-1"))["status"] == "closed"
-
-
-async def test_a_stale_timer_reschedules_instead_of_closing(redis_client, keys):
-    store = StateStore(redis_client, keys, 60)
-    now_ms = int(time.time() * 1000)
-    at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now_ms / 1000))
-    await store.apply([record("e1", at=at)])
-    # Claimed early (a clock ahead on the due set, say): not due yet, so it is put back.
-    await redis_client.zadd(
-        keys.timers_due(), {m: 0 for m in await redis_client.zrange(keys.timers_due(), 0, -1)}
+async def test_absence_fires_once_unless_the_awaited_event_arrives(redis_client, keys):
+    abandon = TriggerSet.of(
+        [
+            compile_trigger(
+                {
+                    "id": "abandoned",
+                    "on": "cart.updated",
+                    "absent": {"type": "order.completed", "within": "2s"},
+                    "actions": [{"type": "start_automation", "automation": "cart-abandoned"}],
+                }
+            )
+        ]
     )
-    fired, claimed = await store.fire_due_timers(now_ms)
-    assert fired == []
-    assert (await store.session("p-1", "s-1"))["status"] == "open"
-    due = await redis_client.zrange(keys.timers_due(), 0, -1, withscores=True)
-    assert [int(score) for _, score in due] == [now_ms // 1000 * 1000 + 60_000]
-    await store.complete(claimed)
+    store = OwnerStore(redis_client, keys)
+    now = int(time.time() * 1000)
+    at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now / 1000))
+    await process_batch(
+        [
+            record("c1", "cart.updated", profile="p-a", at=at),
+            record("c2", "cart.updated", profile="p-b", at=at),
+            record("o2", "order.completed", profile="p-b", at=at),
+        ],
+        store,
+        abandon,
+        TIMEOUT,
+    )
+    assert (await fire_timers(store, abandon, TIMEOUT, now + 1000)).published.automations == []
+    fired = await fire_timers(store, abandon, TIMEOUT, now + 3000)
+    assert [(a["automation"], a["profile"]["id"]) for a in fired.published.automations] == [
+        ("cart-abandoned", "p-a")
+    ]
+    await store.complete(fired.finished, fired.claimed)
+    assert (await fire_timers(store, abandon, TIMEOUT, now + 60_000)).published.automations == []
 
 
 async def test_scripts_are_reloaded_after_redis_forgets_them(redis_client, keys):
-    store = StateStore(redis_client, keys, 1800)
-    await store.apply([record("e1")])
+    store = OwnerStore(redis_client, keys)
+    await process_batch([record("e1")], store, POINTS, TIMEOUT)
     await redis_client.script_flush()
-    facts = await store.apply([record("e2")])
-    assert [f.session_updated for f in facts if f] == [True]
-    assert await store.counters("p-1") == {"page.viewed": 2}
+    await process_batch([record("e2")], store, POINTS, TIMEOUT)
+    profile = await store.profile("p-1")
+    assert profile is not None
+    assert profile["counters"] == {"order.completed": 2}
+
+
+async def test_the_dedupe_record_is_bounded_per_owner(redis_client, keys):
+    store = OwnerStore(redis_client, keys, seen_cap=5, seen_ttl_seconds=3600)
+    await process_batch([record(f"e{i}") for i in range(20)], store, POINTS, TIMEOUT)
+    assert await redis_client.hlen(keys.owned("p-1", "seen")) == 5
+    assert await redis_client.lrange(keys.owned("p-1", "seen-order"), 0, -1) == [
+        f"e{i}" for i in range(15, 20)
+    ]
+    assert 0 < await redis_client.ttl(keys.owned("p-1", "seen")) <= 3600

@@ -17,6 +17,7 @@ from eventwire.core.formats.model import ParsedMessage
 from eventwire.core.ingest import Accepted, EventRecord, Outcome
 from eventwire.core.state import owner_tag
 from eventwire.core.topics import Topics
+from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +95,23 @@ def ingest_outputs(outcomes: Iterable[Outcome], topics: Topics) -> list[Output]:
 def event_outputs(events: Iterable[EventRecord], topics: Topics) -> list[Output]:
     dumps = orjson.dumps
     return [Output(topics.events, event_key(event), dumps(event)) for event in events]
+
+
+def process_outputs(
+    events: Iterable[EventRecord],
+    effects: Iterable[EffectRecord],
+    automations: Iterable[AutomationRecord],
+    topics: Topics,
+) -> list[Output]:
+    """Events (and built-ins), effects and automation starts, keyed by profile."""
+    dumps = orjson.dumps
+    records = event_outputs(events, topics)
+    records += [
+        Output(topics.effects, (e["profile_id"] or e["event_id"]).encode(), dumps(e))
+        for e in effects
+    ]
+    records += [
+        Output(topics.automations, (a["profile"].get("id") or a["event_id"]).encode(), dumps(a))
+        for a in automations
+    ]
+    return records

@@ -13,6 +13,7 @@ from eventwire.core.definitions.breaking import breaking_changes
 from eventwire.core.definitions.compiler import CompiledDefinition, compile_definition
 from eventwire.core.definitions.spec import DefinitionSpec
 from eventwire.core.sources import Source, SourceSpec
+from eventwire.core.triggers.trigger_set import TriggerSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Registry:
     sources: Mapping[str, Source] = field(default_factory=dict)
     # name -> every version, oldest first; version n is at index n - 1.
     definitions: Mapping[str, tuple[CompiledDefinition, ...]] = field(default_factory=dict)
+    triggers: TriggerSet = field(default_factory=TriggerSet)
 
     def source(self, source_id: str) -> Source | None:
         return self.sources.get(source_id)
@@ -43,7 +45,10 @@ class Registry:
     def with_sources(self, specs: Iterable[SourceSpec]) -> Registry:
         sources = dict(self.sources)
         sources.update((spec.id, Source.from_spec(spec)) for spec in specs)
-        return Registry(sources, self.definitions)
+        return Registry(sources, self.definitions, self.triggers)
+
+    def with_triggers(self, triggers: TriggerSet) -> Registry:
+        return Registry(self.sources, self.definitions, triggers)
 
     def with_definition(self, spec: DefinitionSpec) -> tuple[Registry, DefinitionChange]:
         """A registry holding ``spec`` as the next version of its name (or unchanged if the
@@ -55,6 +60,6 @@ class Registry:
         compiled = compile_definition(spec, len(versions) + 1)
         definitions = dict(self.definitions)
         definitions[spec.name] = (*versions, compiled)
-        return Registry(self.sources, definitions), DefinitionChange(
+        return Registry(self.sources, definitions, self.triggers), DefinitionChange(
             spec.name, compiled.version, True, breaking
         )

@@ -19,7 +19,7 @@ from eventwire.kafka.publisher import Publisher
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.keys import Keys
-from eventwire.redis_store.state import StateStore
+from eventwire.redis_store.owners import OwnerStore
 from eventwire.settings import Settings
 
 
@@ -67,16 +67,23 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
     )
     app.agent(raw_topic, name="eventwire.ingest")(agent)
 
-    state = StateStore(redis_client, Keys(settings.redis_prefix), settings.session_timeout)
+    owners = OwnerStore(redis_client, Keys(settings.redis_prefix))
+    timeout_ms = int(settings.session_timeout * 1000)
     internal_topic = app.topic(
         topics.internal, key_type=bytes, value_type=bytes, value_serializer="raw"
     )
     process = make_process_agent(
-        lambda: state, topics, publisher, settings.batch_size, settings.batch_wait
+        owners,
+        lambda: holder.current,
+        timeout_ms,
+        topics,
+        publisher,
+        settings.batch_size,
+        settings.batch_wait,
     )
     app.agent(internal_topic, name="eventwire.process")(process)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
-        make_scheduler(lambda: state, topics, publisher)
+        make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher)
     )
 
     @app.on_before_shutdown.connect

@@ -6,24 +6,24 @@ scheduler: every replica claims due timers atomically; each fires on exactly one
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from eventwire.core.outputs import InternalRecord, event_outputs
+from eventwire.core.outputs import InternalRecord, process_outputs
+from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.publisher import Publisher
-from eventwire.redis_store.state import StateStore
+from eventwire.redis_store.owners import OwnerStore
 from eventwire.stages.process import fire_timers, process_batch
-
-log = logging.getLogger(__name__)
 
 
 def make_process_agent(
-    state: Callable[[], StateStore],
+    store: OwnerStore,
+    registry: Callable[[], Registry],
+    timeout_ms: int,
     topics: Topics,
     publisher: Publisher,
     batch_size: int,
@@ -32,8 +32,10 @@ def make_process_agent(
     async def process_agent(stream: Any) -> None:
         async for batch in stream.noack_take(batch_size, within=batch_wait):
             records: list[InternalRecord] = [orjson.loads(event.message.value) for event in batch]
-            published = await process_batch(records, state())
-            await publisher.publish(event_outputs(published, topics))
+            out = await process_batch(records, store, registry().triggers, timeout_ms)
+            await publisher.publish(
+                process_outputs(out.events, out.effects, out.automations, topics)
+            )
             for event in batch:
                 await stream.ack(event)
 
@@ -41,12 +43,20 @@ def make_process_agent(
 
 
 def make_scheduler(
-    state: Callable[[], StateStore], topics: Topics, publisher: Publisher
+    store: OwnerStore,
+    registry: Callable[[], Registry],
+    timeout_ms: int,
+    topics: Topics,
+    publisher: Publisher,
 ) -> Callable[[], Any]:
     async def scheduler() -> None:
-        builtins, claimed = await fire_timers(state(), int(time.time() * 1000))
-        if claimed:
-            await publisher.publish(event_outputs(builtins, topics))
-            await state().complete(claimed)
+        now_ms = int(time.time() * 1000)
+        fired = await fire_timers(store, registry().triggers, timeout_ms, now_ms)
+        if fired.claimed:
+            out = fired.published
+            await publisher.publish(
+                process_outputs(out.events, out.effects, out.automations, topics)
+            )
+            await store.complete(fired.finished, fired.claimed)
 
     return scheduler

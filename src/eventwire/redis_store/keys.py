@@ -32,19 +32,12 @@ class Keys:
         """A key of one owner (a profile id, or ``s:<session id>`` for profile-less state)."""
         return f"{self.prefix}{{{owner}}}:{name}"
 
-    def event_keys(self, owner: str, session_id: str | None) -> list[str]:
-        """The keys apply_event.lua takes, in its order; all share the owner's hash tag."""
-        session = session_id or ""
-        return [
-            self.owned(owner, "profile"),
-            self.owned(owner, "traits"),
-            self.owned(owner, "counters"),
-            self.owned(owner, "clients"),
-            self.owned(owner, "seen"),
-            self.owned(owner, "seen-order"),
-            self.owned(owner, f"session:{session}"),
-            self.owned(owner, f"session:{session}:attributes"),
-        ]
+    def session(self, owner: str, session_id: str) -> str:
+        return self.owned(owner, f"session:{session_id}")
+
+    def history(self, owner: str, type_: str) -> str:
+        """This owner's events of one type: a sorted set of event ids by time, capped."""
+        return self.owned(owner, f"history:{type_}")
 
     def session_index(self, session_id: str) -> str:
         """session id → owner, so a session can be found by its id alone."""

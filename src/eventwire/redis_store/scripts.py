@@ -28,10 +28,9 @@ class Script:
         return cls(name, text, hashlib.sha1(text.encode()).hexdigest())
 
 
-APPLY_EVENT = Script.load("apply_event")
-CLOSE_SESSION = Script.load("close_session")
+COMMIT = Script.load("commit")
 CLAIM_TIMERS = Script.load("claim_timers")
-ALL = (APPLY_EVENT, CLOSE_SESSION, CLAIM_TIMERS)
+ALL = (COMMIT, CLAIM_TIMERS)
 
 
 class ScriptRunner:

@@ -1,0 +1,380 @@
+"""Owner state in Redis: read many owners in one round trip, commit computed steps in one.
+
+A step commits only if the owner's version token is still the one it was computed from (the
+id of the last step committed for that owner), and only once per step id (commit.lua).
+Writes are absolute values of what the step changed, so a step's writes are the same
+however often it is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from eventwire.core.owner import HISTORY_CAP, AbsenceWindow, OwnerState, SessionState
+from eventwire.core.process import Step, Timer
+from eventwire.core.triggers.actions import ProfileState
+from eventwire.redis_store.keys import Keys
+from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT, ScriptRunner
+
+_IDENTITY_FIELDS = ("email", "contact_id", "user_id")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass
+class Wants:
+    """What to read for one owner."""
+
+    profile_id: str | None
+    sessions: set[str] = field(default_factory=set)
+    steps: set[str] = field(default_factory=set)
+    history_types: frozenset[str] = frozenset()
+
+
+@dataclass
+class Snapshot:
+    state: OwnerState
+    committed: dict[str, dict[str, Any]]  # step id -> stored outcome
+
+
+@dataclass
+class Planned:
+    step: Step
+    expected: str
+    keys: list[str]
+    writes: list[list[Any]]
+
+
+class OwnerStore:
+    def __init__(
+        self, client: Any, keys: Keys, *, seen_cap: int = 256, seen_ttl_seconds: float = 7 * 86400
+    ) -> None:
+        self._redis = client
+        self._keys = keys
+        self._scripts = ScriptRunner(client)
+        self._seen_cap = seen_cap
+        self._seen_ttl = int(seen_ttl_seconds)
+
+    @property
+    def round_trips(self) -> int:
+        return self._scripts.round_trips
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def read(self, wanted: Mapping[str, Wants]) -> dict[str, Snapshot]:
+        keys = self._keys
+        layout: list[tuple[str, Wants, list[str], list[str], list[str]]] = []
+
+        def build(pipe: Any) -> None:
+            for owner, want in wanted.items():
+                sessions, types, steps = (
+                    sorted(want.sessions),
+                    sorted(want.history_types),
+                    sorted(want.steps),
+                )
+                layout.append((owner, want, sessions, types, steps))
+                pipe.get(keys.owned(owner, "version"))
+                pipe.hgetall(keys.owned(owner, "profile"))
+                pipe.hgetall(keys.owned(owner, "traits"))
+                pipe.hgetall(keys.owned(owner, "counters"))
+                pipe.smembers(keys.owned(owner, "clients"))
+                pipe.hgetall(keys.owned(owner, "fired"))
+                pipe.hgetall(keys.owned(owner, "absences"))
+                for session_id in sessions:
+                    pipe.hgetall(keys.session(owner, session_id))
+                for type_ in types:
+                    pipe.zrange(keys.history(owner, type_), 0, -1, withscores=True)
+                if steps:
+                    pipe.hmget(keys.owned(owner, "seen"), steps)
+
+        replies = iter(await self._scripts.run(build))
+        return {
+            owner: _snapshot(owner, want, sessions, types, steps, replies)
+            for owner, want, sessions, types, steps in layout
+        }
+
+    # --- writing --------------------------------------------------------------------------
+
+    def plan(self, state: OwnerState, step: Step) -> Planned:
+        """The step's writes (what ``state.dirty`` says changed), ready to commit; resets
+        ``dirty`` and moves the state's version token to this step."""
+        writes = _Writes(self._keys, state.owner)
+        _write_changes(writes, state)
+        planned = Planned(step, state.version, writes.keys, writes.writes)
+        state.dirty.clear()
+        state.history_added.clear()
+        state.version = step.id
+        return planned
+
+    async def commit(self, plans: Sequence[Planned]) -> list[str]:
+        """Commit every planned step in one round trip; "ok", "dup" or "conflict" for each.
+        Cross-owner side effects (session index, timers) ride in the same pipeline."""
+        keys = self._keys
+
+        def build(pipe: Any) -> None:
+            for plan in plans:
+                step = plan.step
+                self._scripts.queue(
+                    pipe,
+                    COMMIT,
+                    plan.keys,
+                    [
+                        plan.expected,
+                        step.id,
+                        dumps(step.outcome()),
+                        self._seen_cap,
+                        self._seen_ttl,
+                        dumps(plan.writes),
+                    ],
+                )
+                for session_id in step.session_index:
+                    pipe.set(keys.session_index(session_id), step.owner, nx=True)
+                for timer, due in step.timers_due:
+                    pipe.zadd(keys.timers_due(), {dumps(list(timer)): due}, gt=True)
+                for timer in step.timers_gone:
+                    member = dumps(list(timer))
+                    pipe.zrem(keys.timers_due(), member)
+                    pipe.zrem(keys.timers_inflight(), member)
+
+        replies = iter(await self._scripts.run(build))
+        results = []
+        for plan in plans:
+            results.append(str(next(replies)))
+            step = plan.step
+            for _ in range(
+                len(step.session_index) + len(step.timers_due) + 2 * len(step.timers_gone)
+            ):
+                next(replies)
+        return results
+
+    # --- timers ---------------------------------------------------------------------------
+
+    async def claim_timers(self, now_ms: int, lease_ms: int, limit: int) -> list[str]:
+        keys = self._keys
+
+        def claim(pipe: Any) -> None:
+            self._scripts.queue(
+                pipe,
+                CLAIM_TIMERS,
+                [keys.timers_due(), keys.timers_inflight()],
+                [now_ms, lease_ms, limit],
+            )
+
+        [members] = await self._scripts.run(claim)
+        return [str(member) for member in members]
+
+    async def reschedule(self, due: Mapping[str, int]) -> None:
+        if due:
+            keys = self._keys
+            await self._scripts.run(lambda pipe: pipe.zadd(keys.timers_due(), dict(due)))
+
+    async def complete(self, finished: Sequence[Timer], claimed: Sequence[str]) -> None:
+        """Forget claimed timers; mark what ``finished`` timers published as published."""
+        keys = self._keys
+
+        def done(pipe: Any) -> None:
+            for timer in finished:
+                if timer[0] == "session":
+                    pipe.hset(keys.session(timer[1], timer[2]), "close_published", "1")
+                else:
+                    pipe.hdel(keys.owned(timer[1], "absences"), timer[2])
+            for member in claimed:
+                pipe.zrem(keys.timers_inflight(), member)
+
+        await self._scripts.run(done)
+
+    # --- reading for the admin API and tests ----------------------------------------------
+
+    async def profile(self, profile_id: str) -> dict[str, Any] | None:
+        snapshot = (await self.read({profile_id: Wants(profile_id)}))[profile_id]
+        if snapshot.state.created_at is None and snapshot.state.first_seen is None:
+            return None
+        return snapshot.state.profile_view()
+
+    async def session(self, owner: str, session_id: str) -> SessionState | None:
+        snapshot = (await self.read({owner: Wants(None, {session_id})}))[owner]
+        return snapshot.state.sessions.get(session_id)
+
+
+class _Writes:
+    def __init__(self, keys: Keys, owner: str) -> None:
+        self._key_names = keys
+        self._owner = owner
+        self.keys = [
+            keys.owned(owner, "version"),
+            keys.owned(owner, "seen"),
+            keys.owned(owner, "seen-order"),
+        ]
+        self._index = {key: i + 1 for i, key in enumerate(self.keys)}
+        self.writes: list[list[Any]] = []
+
+    def add(self, command: str, name: str, *arguments: Any) -> None:
+        key = self._key_names.owned(self._owner, name)
+        if key not in self._index:
+            self.keys.append(key)
+            self._index[key] = len(self.keys)
+        self.writes.append([command, self._index[key], *(str(a) for a in arguments)])
+
+
+def _snapshot(
+    owner: str,
+    want: Wants,
+    sessions: list[str],
+    types: list[str],
+    steps: list[str],
+    replies: Iterator[Any],
+) -> Snapshot:
+    """One owner's state from its replies, in the order ``read`` asked for them."""
+    state = OwnerState(owner, want.profile_id)
+    state.version = next(replies) or ""
+    _load_profile(state, next(replies))
+    state.wallet.traits = {k: orjson.loads(v) for k, v in next(replies).items()}
+    state.counters = {k: int(v) for k, v in next(replies).items()}
+    state.client_ids = set(next(replies))
+    state.fired = {k: orjson.loads(v) for k, v in next(replies).items()}
+    state.absences = {k: _window(v) for k, v in next(replies).items()}
+    for session_id in sessions:
+        found = next(replies)
+        if found:
+            state.sessions[session_id] = _session(found)
+    for type_ in types:
+        state.history[type_] = sorted(int(score) for _, score in next(replies))
+    committed = {}
+    if steps:
+        for step_id, stored in zip(steps, next(replies), strict=True):
+            if stored is not None:
+                committed[step_id] = orjson.loads(stored)
+    return Snapshot(state, committed)
+
+
+def _write_changes(writes: _Writes, state: OwnerState) -> None:
+    dirty = state.dirty
+    if "profile" in dirty:
+        writes.add("HSET", "profile", *_profile_fields(state, dirty["profile"]))
+    for part, values in (("traits", state.wallet.traits), ("fired", state.fired)):
+        if part in dirty:
+            writes.add(
+                "HSET", part, *[x for n in sorted(dirty[part]) for x in (n, dumps(values[n]))]
+            )
+    if "counters" in dirty:
+        writes.add(
+            "HSET",
+            "counters",
+            *[x for t in sorted(dirty["counters"]) for x in (t, state.counters[t])],
+        )
+    if "clients" in dirty:
+        writes.add("SADD", "clients", *sorted(dirty["clients"]))
+    for key in sorted(dirty.get("absences", ())):
+        window = state.absences.get(key)
+        if window is None:
+            writes.add("HDEL", "absences", key)
+        else:
+            writes.add("HSET", "absences", key, dumps(_window_dict(window)))
+    for part in sorted(dirty):
+        if part.startswith("session:"):
+            session = state.sessions[part.removeprefix("session:")]
+            writes.add("HSET", part, *_session_fields(session))
+    for type_, at_ms, event_id in state.history_added:
+        writes.add("ZADD", f"history:{type_}", at_ms, event_id)
+        writes.add("ZREMRANGEBYRANK", f"history:{type_}", 0, -(HISTORY_CAP + 1))
+
+
+def _profile_fields(state: OwnerState, names: set[str]) -> list[Any]:
+    fields: list[Any] = []
+    for name in sorted(names):
+        if name == "wallet":
+            wallet = state.wallet
+            fields += [
+                "points",
+                dumps(wallet.points),
+                "badges",
+                dumps(wallet.badges),
+                "rewards",
+                dumps(wallet.rewards),
+                "segments",
+                dumps(wallet.segments),
+            ]
+        elif name == "id":
+            fields += ["id", state.profile_id or ""]
+        elif name in _IDENTITY_FIELDS:
+            fields += [name, state.identities[name]]
+        else:
+            fields += [name, getattr(state, name) or ""]
+    return fields
+
+
+def _load_profile(state: OwnerState, fields: dict[str, str]) -> None:
+    state.created_at = fields.get("created_at") or None
+    state.first_seen = fields.get("first_seen") or None
+    state.last_seen = fields.get("last_seen") or None
+    state.identities = {name: fields[name] for name in _IDENTITY_FIELDS if fields.get(name)}
+    state.wallet = ProfileState(
+        points=orjson.loads(fields.get("points", "0")),
+        badges=orjson.loads(fields.get("badges", "[]")),
+        rewards=orjson.loads(fields.get("rewards", "[]")),
+        segments=orjson.loads(fields.get("segments", "[]")),
+    )
+
+
+def _session_fields(session: SessionState) -> list[Any]:
+    return [
+        "id",
+        session.id,
+        "profile_id",
+        session.profile_id or "",
+        "status",
+        session.status,
+        "started_at",
+        session.started_at,
+        "last_event_at",
+        session.last_event_at,
+        "last_event_ms",
+        session.last_event_ms,
+        "event_count",
+        session.event_count,
+        "attributes",
+        dumps(session.attributes),
+        "ended_at",
+        session.ended_at or "",
+        "closed_by",
+        session.closed_by or "",
+    ]
+
+
+def _session(fields: dict[str, str]) -> SessionState:
+    return SessionState(
+        id=fields["id"],
+        profile_id=fields.get("profile_id") or None,
+        status=fields.get("status", "open"),
+        started_at=fields.get("started_at", ""),
+        last_event_at=fields.get("last_event_at", ""),
+        last_event_ms=int(fields.get("last_event_ms", 0)),
+        event_count=int(fields.get("event_count", 0)),
+        attributes=orjson.loads(fields.get("attributes", "{}")),
+        ended_at=fields.get("ended_at") or None,
+        closed_by=fields.get("closed_by") or None,
+        close_published=fields.get("close_published") == "1",
+    )
+
+
+def _window_dict(window: AbsenceWindow) -> dict[str, Any]:
+    return {
+        "trigger_id": window.trigger_id,
+        "type": window.type,
+        "deadline_ms": window.deadline_ms,
+        "cause": window.cause,
+        "fired": window.fired,
+    }
+
+
+def _window(text: str) -> AbsenceWindow:
+    data = orjson.loads(text)
+    return AbsenceWindow(
+        data["trigger_id"], data["type"], data["deadline_ms"], data["cause"], data["fired"]
+    )
