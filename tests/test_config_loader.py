@@ -45,3 +45,25 @@ def test_every_problem_is_reported_and_nothing_applied(tmp_path):
     assert "a.yaml[2]: id: required field is missing" in text
     assert "a.yaml[2]: idd: field is not allowed here" in text
     assert "source 'one' is defined twice" in text
+
+
+def test_yaml_booleans_are_only_true_and_false(tmp_path):
+    write(tmp_path / "sources", "a.yaml", "- {id: off}\n- {id: yes, allow_undeclared: true}\n")
+    write(
+        tmp_path / "triggers",
+        "t.yaml",
+        "id: t\non: order.completed\nactions: [{type: grant_badge, badge: on}]\n",
+    )
+    registry = load_registry(tmp_path)
+    assert sorted(registry.sources) == ["off", "yes"]
+    assert registry.sources["yes"].allow_undeclared is True
+    trigger = registry.triggers.by_id["t"]
+    assert trigger.on == {"order.completed"}
+    assert trigger.actions[0].params({}) == {"badge": "on"}
+
+
+def test_invalid_triggers_are_reported_with_their_file(tmp_path):
+    write(tmp_path / "triggers", "bad.yaml", "id: t\non: x\nwhen: {$where: 1}\nactions: []\n")
+    with pytest.raises(ConfigError) as caught:
+        load_registry(tmp_path)
+    assert any("bad.yaml" in p and "actions" in p for p in caught.value.problems)

@@ -9,6 +9,7 @@ version per distinct set of fields, so a folder can keep ``v1`` and ``v2`` side 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,22 @@ from eventwire.core.triggers.compiled import CompiledTrigger, TriggerError, comp
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.core.validation import reasons_from
 
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML with YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no as
+    booleans, so a trigger's `on:` key or a source named `off` would silently change."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
 KINDS = ("sources", "definitions", "triggers")
 SUFFIXES = (".yaml", ".yml", ".json")
 M = TypeVar("M", bound=BaseModel)
@@ -34,6 +51,10 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+def load_yaml(text: bytes | str) -> Any:
+    return yaml.load(text, Loader=_Yaml12Loader)
+
+
 def read_documents(folder: Path) -> tuple[list[tuple[str, Any]], list[str]]:
     """``(where, object)`` for every object in the folder's files, and the unreadable files."""
     documents: list[tuple[str, Any]] = []
@@ -43,7 +64,7 @@ def read_documents(folder: Path) -> tuple[list[tuple[str, Any]], list[str]]:
     for path in sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
         try:
             text = path.read_bytes()
-            loaded = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+            loaded = orjson.loads(text) if path.suffix == ".json" else load_yaml(text)
         except (OSError, orjson.JSONDecodeError, yaml.YAMLError) as exc:
             problems.append(f"{path}: cannot be read: {exc}")
             continue

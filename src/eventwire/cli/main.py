@@ -40,7 +40,8 @@ def config_check() -> None:
     versions = sum(len(v) for v in registry.definitions.values())
     click.echo(
         f"{settings.config_dir}: {len(registry.sources)} sources, "
-        f"{len(registry.definitions)} definitions ({versions} versions)"
+        f"{len(registry.definitions)} definitions ({versions} versions), "
+        f"{len(registry.triggers.by_id)} triggers"
     )
 
 
@@ -187,3 +188,32 @@ async def _tail(
         shown += 1
         if limit is not None and shown >= limit:
             return
+
+
+@cli.group()
+def triggers() -> None:
+    """Triggers: check them and try them on sample documents."""
+
+
+@triggers.command("test")
+@click.argument("trigger_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("documents_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+def triggers_test(trigger_file: str, documents_file: str) -> None:
+    """Would TRIGGER_FILE fire for each document in DOCUMENTS_FILE (YAML or JSON)? Says which
+    condition failed and what it would do; touches nothing."""
+    import time
+
+    from eventwire.config_loader import load_yaml
+    from eventwire.core.triggers.compiled import TriggerError
+    from eventwire.core.triggers.dry_run import dry_run
+
+    trigger = load_yaml(Path(trigger_file).read_text())
+    text = sys.stdin.read() if documents_file == "-" else Path(documents_file).read_text()
+    documents = load_yaml(text)
+    try:
+        result = dry_run(trigger, documents, int(time.time() * 1000))
+    except TriggerError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))

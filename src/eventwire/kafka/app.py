@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 
+from eventwire.admin.routes import register as register_admin
 from eventwire.core.decode import Limits
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
@@ -90,10 +91,7 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
     async def _close_redis(*_: Any, **__: Any) -> None:
         await redis_client.aclose()
 
-    @app.page("/healthz")
-    async def healthz(web: Any, request: Any) -> Any:
-        assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment())
-        return web.json({"status": "ok", "partitions": assigned})
+    register_admin(app, settings)
 
     @app.on_after_configured.connect
     def _tune_gc(*_: Any, **__: Any) -> None:
