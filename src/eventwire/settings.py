@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     identify_ttl: Seconds = 7 * 86400.0
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_secret: SecretStr | None = None
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_max_total: Seconds = 3600.0
+    webhook_first_backoff: Seconds = 1.0
+    webhook_max_backoff: Seconds = 300.0
+    webhook_connect_timeout: Seconds = 5.0
+    webhook_read_timeout: Seconds = 10.0
+    webhook_concurrency: int = Field(default=32, ge=1)
+    # How long a claimed delivery is a replica's before another may take it over.
+    webhook_lease: Seconds = 120.0
     max_message_bytes: int = Field(default=1024 * 1024, ge=64)
     max_depth: int = Field(default=32, ge=2, le=512)
     # Partitions of the topics eventwire creates; the replicas that can share work.

@@ -9,6 +9,7 @@ from typing import Any
 import faust
 import orjson
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from eventwire.admin.auth import authorized
 from eventwire.core.triggers.compiled import TriggerError
@@ -40,6 +41,10 @@ def register(app: faust.App, settings: Settings) -> None:
     async def healthz(web: Any, request: Any) -> Any:
         assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment())
         return web.json({"status": "ok", "partitions": assigned})
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
     @app.page("/v1/triggers/test")
     class TriggerTest(View):

@@ -14,6 +14,9 @@ from eventwire.admin.routes import register as register_admin
 from eventwire.core.decode import Limits
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
+from eventwire.core.webhooks.destinations import Allowlist
+from eventwire.core.webhooks.retries import RetryPolicy
+from eventwire.kafka.deliver_agent import Deliverer, make_enqueue_agent
 from eventwire.kafka.ingest_agent import make_ingest_agent
 from eventwire.kafka.process_agent import make_process_agent, make_scheduler
 from eventwire.kafka.publisher import Publisher
@@ -21,7 +24,9 @@ from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
+from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.settings import Settings
+from eventwire.webhooks.client import WebhookClient
 
 
 @dataclass
@@ -89,7 +94,36 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
 
     @app.on_before_shutdown.connect
     async def _close_redis(*_: Any, **__: Any) -> None:
+        await deliverer.close()
         await redis_client.aclose()
+
+    queue = WebhookQueue(redis_client, Keys(settings.redis_prefix))
+    effects_topic = app.topic(
+        topics.effects, key_type=bytes, value_type=bytes, value_serializer="raw"
+    )
+    app.agent(effects_topic, name="eventwire.webhooks")(
+        make_enqueue_agent(queue, settings.batch_size, settings.batch_wait)
+    )
+    deliverer = Deliverer(
+        queue,
+        WebhookClient(
+            Allowlist.parse(settings.webhook_allowed_hosts),
+            settings.webhook_connect_timeout,
+            settings.webhook_read_timeout,
+        ),
+        RetryPolicy(
+            settings.webhook_max_attempts,
+            settings.webhook_max_total,
+            settings.webhook_first_backoff,
+            settings.webhook_max_backoff,
+        ),
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        topics,
+        publisher,
+        settings.webhook_concurrency,
+        int(settings.webhook_lease * 1000),
+    )
+    app.timer(interval=0.2, name="eventwire.deliver")(deliverer.tick)
 
     register_admin(app, settings)
 

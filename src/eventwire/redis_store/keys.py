@@ -43,6 +43,16 @@ class Keys:
         """session id → owner, so a session can be found by its id alone."""
         return f"{self.prefix}session:{session_id}"
 
+    def webhook(self, effect_id: str) -> str:
+        """One webhook job: effect, status, first attempt time, attempts."""
+        return f"{self.prefix}webhook:{effect_id}"
+
+    def webhooks_due(self) -> str:
+        return f"{self.prefix}{{webhooks}}:due"
+
+    def webhooks_inflight(self) -> str:
+        return f"{self.prefix}{{webhooks}}:inflight"
+
     def timers_due(self) -> str:
         return f"{self.prefix}{{timers}}:due"
 

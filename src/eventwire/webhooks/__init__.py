@@ -1,0 +1,1 @@
+"""The webhook shell: the HTTP client that calls receivers."""

@@ -1,0 +1,228 @@
+"""Webhook delivery through a running worker, to local aiohttp receivers on loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import orjson
+import pytest
+from aiohttp import web
+
+from eventwire.core.webhooks.signing import verify
+from tests.conftest import ROOT, free_port
+from tests.kafka.harness import Cluster, collect, produce
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+SECRET = "whsec-e2e"
+ELSEWHERE = web.AppKey("elsewhere", str)
+CONFIG = ROOT / "tests" / "data" / "config"
+SETTINGS = {
+    "webhook_allowed_hosts": "127.0.0.1",
+    "webhook_secret": SECRET,
+    "webhook_first_backoff": "300ms",
+    "webhook_max_backoff": "1s",
+    "webhook_max_attempts": "4",
+    "webhook_max_total": "60s",
+    "webhook_read_timeout": "1s",
+    "webhook_connect_timeout": "1s",
+    "webhook_lease": "5s",
+}
+
+
+@dataclass
+class Receiver:
+    """Counts every request by idempotency key; each path misbehaves its own way."""
+
+    fail_first: int = 2
+    calls: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    bad_signatures: int = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        key = request.headers.get("Idempotency-Key", "")
+        body = await request.read()
+        if not verify(
+            SECRET, request.headers.get("Eventwire-Signature", ""), body, int(time.time())
+        ):
+            self.bad_signatures += 1
+        seen = len(self.calls[key])
+        path = request.path
+        status = 200
+        if path == "/flaky" and seen < self.fail_first:
+            status = 500
+        elif path == "/slow" and seen == 0:
+            self.calls[key].append(0)
+            await asyncio.sleep(3)  # past the 1 s read timeout
+            return web.Response(status=200)
+        elif path == "/close" and seen == 0:
+            self.calls[key].append(-1)
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=200)
+        elif path == "/down":
+            status = 500
+        elif path == "/redirect-out":
+            self.calls[key].append(302)
+            raise web.HTTPFound(request.app[ELSEWHERE])
+        self.calls[key].append(status)
+        return web.Response(status=status, text="ok" * 50_000)  # more than eventwire reads
+
+    def delivered(self, key: str) -> int:
+        return self.calls[key].count(200)
+
+
+async def serve(
+    host: str, port: int, receiver: Receiver | None, hits: list[str], elsewhere: str = ""
+) -> web.AppRunner:
+    app = web.Application()
+
+    async def any_request(request: web.Request) -> web.StreamResponse:
+        hits.append(request.path)
+        if receiver is None:
+            return web.Response(status=200)
+        return await receiver.handle(request)
+
+    app.router.add_route("*", "/{tail:.*}", any_request)
+    app[ELSEWHERE] = elsewhere
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def until(condition, timeout: float) -> None:
+    """Poll ``condition`` (state another process changes) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+
+
+def effect(effect_id: str, url: str) -> bytes:
+    return orjson.dumps(
+        {
+            "id": effect_id,
+            "type": "call_webhook",
+            "trigger_id": "t",
+            "event_id": f"e-{effect_id}",
+            "event_type": "product.reviewed",
+            "profile_id": "p-1",
+            "session_id": None,
+            "params": {
+                "url": url,
+                "method": "POST",
+                "headers": {"X-Team": "support"},
+                "body": {"id": effect_id},
+            },
+            "result": {"delivery": "pending"},
+            "created_at": "2026-11-24T09:00:00.000Z",
+        }
+    )
+
+
+async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp_path):
+    receiver, hits, stray = Receiver(), list[str](), list[str]()
+    port, stray_port = free_port(), free_port()
+    elsewhere = await serve("127.0.0.2", stray_port, None, stray)
+    runner = await serve(
+        "127.0.0.1", port, receiver, hits, elsewhere=f"http://127.0.0.2:{stray_port}/landing"
+    )
+    base = f"http://127.0.0.1:{port}"
+    plan = {
+        **{f"flaky-{i}": f"{base}/flaky" for i in range(5)},
+        "slow": f"{base}/slow",
+        "close": f"{base}/close",
+        "down": f"{base}/down",
+        "direct": f"http://127.0.0.2:{stray_port}/x",
+        "redirect": f"{base}/redirect-out",
+        "no-such-host": "http://localhost.invalid/x",
+    }
+    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings=SETTINGS)
+    await cluster.create_topics()
+    worker = cluster.add_worker()
+    try:
+        await worker.wait_ready(cluster.topics.raw)
+        # Each effect twice, as a re-published batch would be: delivered once all the same.
+        no_headers: dict[str, bytes] = {}
+        messages = [(effect(k, url), no_headers) for k, url in plan.items()] * 2
+        await produce(cluster.kafka, cluster.topics.effects, messages)
+        dead = await collect(
+            cluster.kafka,
+            [cluster.topics.deadletter],
+            lambda c: (
+                len(c.of(cluster.topics.deadletter)) >= 4
+                and all(
+                    receiver.delivered(k) for k in plan if k.startswith(("flaky", "slow", "close"))
+                )
+            ),
+            timeout=60,
+        )
+        await asyncio.sleep(1.5)
+        dead = await collect(cluster.kafka, [cluster.topics.deadletter], lambda c: False, timeout=2)
+    finally:
+        cluster.stop_all()
+        await runner.cleanup()
+        await elsewhere.cleanup()
+
+    for key in [*[f"flaky-{i}" for i in range(5)], "slow", "close"]:
+        assert receiver.delivered(key) == 1, (key, receiver.calls[key])
+    assert receiver.calls["flaky-0"] == [500, 500, 200]
+    assert receiver.calls["slow"][0] == 0
+    assert receiver.calls["close"][0] == -1
+    assert receiver.bad_signatures == 0
+    letters = {d["effect"]["id"]: d for d in dead.of(cluster.topics.deadletter)}
+    assert sorted(letters) == ["direct", "down", "no-such-host", "redirect"]
+    assert [a["status"] for a in letters["down"]["attempts"]] == [500, 500, 500, 500]
+    assert letters["down"]["last_error"] == "HTTP 500"
+    assert "not in EVENTWIRE_WEBHOOK_ALLOWED_HOSTS" in letters["direct"]["last_error"]
+    assert len(letters["direct"]["attempts"]) == 1
+    assert "redirect to another host" in letters["redirect"]["last_error"]
+    assert receiver.calls["redirect"] == [302]
+    assert stray == []  # nothing ever reached 127.0.0.2
+    assert "not in EVENTWIRE_WEBHOOK_ALLOWED_HOSTS" in letters["no-such-host"]["last_error"]
+    assert SECRET not in worker.log_path.read_text()
+
+
+async def test_each_effect_is_delivered_once_when_the_replica_is_killed_mid_retry(
+    services, names, tmp_path
+):
+    count = int(os.environ.get("EVENTWIRE_TEST_WEBHOOKS", "30"))
+    receiver, hits = Receiver(fail_first=3), list[str]()
+    port = free_port()
+    runner = await serve("127.0.0.1", port, receiver, hits)
+    cluster = Cluster(
+        names,
+        services["kafka"],
+        CONFIG,
+        tmp_path,
+        settings={
+            **SETTINGS,
+            "webhook_max_attempts": "6",
+            "webhook_first_backoff": "1s",
+            "webhook_max_backoff": "2s",
+        },
+    )
+    await cluster.create_topics()
+    worker = cluster.add_worker()
+    keys = [f"kill-{i}" for i in range(count)]
+    try:
+        await worker.wait_ready(cluster.topics.raw)
+        await produce(
+            cluster.kafka,
+            cluster.topics.effects,
+            [(effect(k, f"http://127.0.0.1:{port}/flaky"), {}) for k in keys],
+        )
+        await until(lambda: sum(len(receiver.calls[k]) for k in keys) >= count, 30)
+        worker.kill()  # every job has failed once and waits for its retry
+        calls_at_kill = sum(len(receiver.calls[k]) for k in keys)
+        worker.start()
+        await until(lambda: all(receiver.delivered(k) for k in keys), 60)
+        await asyncio.sleep(2)
+    finally:
+        cluster.stop_all()
+        await runner.cleanup()
+    assert calls_at_kill >= count
+    assert Counter(receiver.delivered(k) for k in keys) == {1: count}
+    assert all(receiver.calls[k][:3] == [500, 500, 500] for k in keys)
