@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import orjson
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from eventwire.core.webhooks.signing import verify
 from tests.conftest import ROOT, free_port
@@ -161,6 +163,7 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
         )
         await asyncio.sleep(1.5)
         dead = await collect(cluster.kafka, [cluster.topics.deadletter], lambda c: False, timeout=2)
+        metrics = await asyncio.to_thread(scrape, worker.port)
     finally:
         cluster.stop_all()
         await runner.cleanup()
@@ -183,6 +186,24 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
     assert stray == []  # nothing ever reached 127.0.0.2
     assert "not in EVENTWIRE_WEBHOOK_ALLOWED_HOSTS" in letters["no-such-host"]["last_error"]
     assert SECRET not in worker.log_path.read_text()
+    assert metrics[("eventwire_webhook_deliveries_total", (("result", "delivered"),))] == 7
+    assert metrics[("eventwire_webhook_deliveries_total", (("result", "dead"),))] == 4
+    assert metrics[("eventwire_webhook_attempts_total", (("outcome", "refused"),))] == 3
+    assert (
+        metrics[("eventwire_webhook_retries_total", ())]
+        == sum(len(calls) for calls in receiver.calls.values()) - 7 - 1 - 1
+    )  # every failed attempt but the last of "down" and the refused redirect
+
+
+def scrape(port: int) -> dict[tuple[str, tuple], float]:
+    """The worker's /metrics, parsed by prometheus-client's own parser."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def test_each_effect_is_delivered_once_when_the_replica_is_killed_mid_retry(

@@ -44,7 +44,8 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # Set as a header: aiohttp refuses a charset inside content_type.
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/v1/triggers/test")
     class TriggerTest(View):
