@@ -10,6 +10,7 @@ version per distinct set of fields, so a folder can keep ``v1`` and ``v2`` side 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,8 +108,17 @@ def load_triggers(folder: Path) -> tuple[list[CompiledTrigger], list[str]]:
     return triggers, problems
 
 
-def load_registry(config_dir: Path) -> Registry:
-    """The registry ``config_dir`` describes, or ConfigError naming every problem."""
+@dataclass
+class FileConfig:
+    """What config/ holds, every item validated."""
+
+    sources: list[SourceSpec]
+    definitions: list[DefinitionSpec]
+    triggers: list[dict[str, Any]]
+
+
+def load_files(config_dir: Path) -> FileConfig:
+    """Everything under ``config_dir``, or ConfigError naming every problem in every file."""
     sources, problems = load_kind(config_dir / "sources", SourceSpec)
     definitions, definition_problems = load_kind(config_dir / "definitions", DefinitionSpec)
     problems += definition_problems
@@ -121,7 +131,14 @@ def load_registry(config_dir: Path) -> Registry:
     problems += trigger_problems
     if problems:
         raise ConfigError(problems)
-    registry = Registry().with_sources(sources).with_triggers(TriggerSet.of(triggers))
-    for definition in definitions:
+    return FileConfig(sources, definitions, [t.document for t in triggers])
+
+
+def load_registry(config_dir: Path) -> Registry:
+    """The registry ``config_dir`` describes, or ConfigError naming every problem."""
+    files = load_files(config_dir)
+    triggers = TriggerSet.of(compile_trigger(document) for document in files.triggers)
+    registry = Registry().with_sources(files.sources).with_triggers(triggers)
+    for definition in files.definitions:
         registry, _ = registry.with_definition(definition)
     return registry

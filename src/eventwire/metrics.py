@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOK_ATTEMPTS = Counter(
     "eventwire_webhook_attempts", "Webhook HTTP attempts, by outcome", ["outcome"]
@@ -11,3 +11,14 @@ WEBHOOK_DELIVERIES = Counter(
     "eventwire_webhook_deliveries", "Webhook effects finished, by result", ["result"]
 )
 WEBHOOK_RETRIES = Counter("eventwire_webhook_retries", "Webhook attempts scheduled again")
+
+CONFIG_VERSION = Gauge("eventwire_config_version", "Configuration version in force on this replica")
+ACCEPTED = Counter("eventwire_events_accepted", "Accepted events, by type", ["type"])
+REJECTED = Counter("eventwire_messages_rejected", "Rejected messages, by reason", ["reason"])
+EFFECTS = Counter("eventwire_effects", "Effects produced, by action type", ["type"])
+LATENCY = Histogram(
+    "eventwire_processing_latency_seconds",
+    "From the raw message's Kafka timestamp to its events being published",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CONSUMER_LAG = Gauge("eventwire_consumer_lag", "Messages not yet consumed, by topic", ["topic"])

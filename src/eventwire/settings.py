@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     config_dir: Path = Path("config")
     session_timeout: Seconds = 1800.0
+    # How often each replica checks for configuration changes (they reach it within this).
+    config_refresh: Seconds = 0.5
     # How often each replica looks for due timers (session inactivity, absence windows).
     scheduler_interval: Seconds = 0.5
     # How long a Simon identify call maps a client id to its traits.

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import faust
 
 from eventwire.admin.routes import register as register_admin
+from eventwire.config_service import ConfigService, Holder
 from eventwire.core.decode import Limits
-from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
@@ -20,23 +19,18 @@ from eventwire.kafka.deliver_agent import Deliverer, make_enqueue_agent
 from eventwire.kafka.ingest_agent import make_ingest_agent
 from eventwire.kafka.process_agent import make_process_agent, make_scheduler
 from eventwire.kafka.publisher import Publisher
+from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
+from eventwire.redis_store.stats import StatsStore
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.settings import Settings
 from eventwire.webhooks.client import WebhookClient
 
 
-@dataclass
-class RegistryHolder:
-    """The registry in force; replaced whole, so readers never see half a change."""
-
-    current: Registry = field(default_factory=Registry)
-
-
-def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
+def create_app(settings: Settings, holder: Holder) -> faust.App:
     topics = Topics(settings.topic_prefix)
     app = faust.App(
         settings.app_id,
@@ -62,9 +56,11 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
     # redis-py connects on first use, so creating the client here does no I/O.
     redis_client = connect(settings.redis_url.get_secret_value())
     identities = IdentityStore(redis_client, Keys(settings.redis_prefix), settings.identify_ttl)
+    stats = StatsStore(redis_client, Keys(settings.redis_prefix))
     agent = make_ingest_agent(
         lambda: holder.current,
         lambda: identities,
+        stats,
         limits,
         topics,
         publisher,
@@ -125,7 +121,11 @@ def create_app(settings: Settings, holder: RegistryHolder) -> faust.App:
     )
     app.timer(interval=0.2, name="eventwire.deliver")(deliverer.tick)
 
-    register_admin(app, settings)
+    config = ConfigService(ConfigStore(redis_client, Keys(settings.redis_prefix)), holder)
+    app.timer(interval=settings.config_refresh, name="eventwire.config")(config.refresh)
+    register_admin(
+        app, settings, config, owners, StatsStore(redis_client, Keys(settings.redis_prefix))
+    )
 
     @app.on_after_configured.connect
     def _tune_gc(*_: Any, **__: Any) -> None:

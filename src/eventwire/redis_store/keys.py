@@ -53,6 +53,14 @@ class Keys:
     def webhooks_inflight(self) -> str:
         return f"{self.prefix}{{webhooks}}:inflight"
 
+    def config(self, part: str) -> str:
+        """Configuration, all under one hash tag: version, sources, definitions, triggers."""
+        return f"{self.prefix}{{config}}:{part}"
+
+    def stats(self, part: str) -> str:
+        """Accepted events by type, rejected messages by reason: shared by every replica."""
+        return f"{self.prefix}stats:{part}"
+
     def timers_due(self) -> str:
         return f"{self.prefix}{{timers}}:due"
 

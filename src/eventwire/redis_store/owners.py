@@ -197,6 +197,42 @@ class OwnerStore:
             return None
         return snapshot.state.profile_view()
 
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())
+
+    async def find(self, kind: str, value: str) -> str | None:
+        """The profile an identity (email, user, contact) maps to."""
+        found = await self._redis.get(self._keys.identity(kind, value))
+        return str(found) if found else None
+
+    async def owner_of_session(self, session_id: str) -> str | None:
+        found = await self._redis.get(self._keys.session_index(session_id))
+        return str(found) if found else None
+
+    async def erase(self, profile_id: str) -> bool:
+        """Delete a profile: every key under its hash tag, the identities that point to it and
+        the index entries of its sessions. False when there was no such profile."""
+        keys = self._keys
+        state = (await self.read({profile_id: Wants(profile_id)}))[profile_id].state
+        owned = [
+            k async for k in self._redis.scan_iter(match=keys.owned(profile_id, "*"), count=1000)
+        ]
+        if not owned:
+            return False
+        session_prefix = keys.owned(profile_id, "session:")
+        sessions = {
+            k[len(session_prefix) :]
+            for k in owned
+            if k.startswith(session_prefix) and not k.endswith(":attributes")
+        }
+        doomed = [*owned, *(keys.session_index(s) for s in sessions)]
+        for kind, name in (("email", "email"), ("contact", "contact_id"), ("user", "user_id")):
+            if name in state.identities:
+                doomed.append(keys.identity(kind, state.identities[name]))
+        for key in doomed:
+            await self._redis.delete(key)
+        return True
+
     async def session(self, owner: str, session_id: str) -> SessionState | None:
         snapshot = (await self.read({owner: Wants(None, {session_id})}))[owner]
         return snapshot.state.sessions.get(session_id)

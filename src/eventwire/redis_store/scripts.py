@@ -30,7 +30,9 @@ class Script:
 
 COMMIT = Script.load("commit")
 CLAIM_TIMERS = Script.load("claim_timers")
-ALL = (COMMIT, CLAIM_TIMERS)
+CONFIG_PUT = Script.load("config_put")
+CONFIG_READ = Script.load("config_read")
+ALL = (COMMIT, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ)
 
 
 class ScriptRunner:

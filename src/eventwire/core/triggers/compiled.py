@@ -59,6 +59,7 @@ class CompiledTrigger:
     limit: LimitRule | None
     absent: AbsentRule | None
     actions: tuple[CompiledAction, ...]
+    document: dict[str, Any]
 
     @property
     def id(self) -> str:
@@ -124,4 +125,5 @@ def compile_trigger(document: Any) -> CompiledTrigger:
         if spec.absent
         else None,
         actions=tuple(actions),
+        document=document,
     )
