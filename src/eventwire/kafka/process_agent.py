@@ -13,9 +13,12 @@ from typing import Any
 import orjson
 
 from eventwire.core.outputs import InternalRecord, process_outputs
+from eventwire.core.process import millis
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
+from eventwire.core.triggers.effects import EffectRecord
 from eventwire.kafka.publisher import Publisher
+from eventwire.metrics import EFFECTS, LATENCY
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.stages.process import fire_timers, process_batch
 
@@ -36,10 +39,20 @@ def make_process_agent(
             await publisher.publish(
                 process_outputs(out.events, out.effects, out.automations, topics)
             )
+            observe(records, out.effects)
             for event in batch:
                 await stream.ack(event)
 
     return process_agent
+
+
+def observe(records: list[InternalRecord], effects: list[EffectRecord]) -> None:
+    """Latency from the raw message's Kafka timestamp to its events being published."""
+    done_ms = time.time() * 1000
+    for record in records:
+        LATENCY.observe(max(0.0, done_ms - millis(record["event"]["received_at"])) / 1000)
+    for effect in effects:
+        EFFECTS.labels(effect["type"]).inc()
 
 
 def make_scheduler(
