@@ -21,6 +21,8 @@ services:
 services-stop:
 	scripts/services.sh stop
 
+# A development admin token, so the admin API and CLI work out of the box; set your own.
+run: export EVENTWIRE_ADMIN_TOKEN ?= dev-admin-token
 run: install services
 	$(BIN)/eventwire config check
 	$(BIN)/eventwire worker

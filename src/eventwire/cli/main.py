@@ -11,6 +11,14 @@ from typing import Any
 import click
 import orjson
 
+from eventwire.cli.manage import (
+    definitions,
+    profiles,
+    register_trigger_commands,
+    replay_rejected,
+    sources,
+    stats,
+)
 from eventwire.config_loader import ConfigError, load_registry
 from eventwire.core.topics import Topics
 from eventwire.samples import sample
@@ -182,8 +190,15 @@ async def _tail(
             value = (record.value or b"").decode("utf-8", errors="replace")
         if types and not (isinstance(value, dict) and value.get("type") in types):
             continue
-        click.echo(f"# {record.topic}/{record.partition}@{record.offset}")
-        click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+        colour = sys.stdout.isatty()
+        heading = f"# {record.topic}/{record.partition}@{record.offset}"
+        if isinstance(value, dict) and value.get("type"):
+            heading += f"  {value['type']}"
+        click.echo(click.style(heading, fg="cyan", bold=True) if colour else heading)
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        if colour and isinstance(value, dict) and "reasons" in value:
+            text = click.style(text, fg="red")
+        click.echo(text)
         sys.stdout.flush()
         shown += 1
         if limit is not None and shown >= limit:
@@ -192,7 +207,15 @@ async def _tail(
 
 @cli.group()
 def triggers() -> None:
-    """Triggers: check them and try them on sample documents."""
+    """Triggers: list, get, apply, enable/disable, delete, and test on sample documents."""
+
+
+register_trigger_commands(triggers)
+cli.add_command(definitions)
+cli.add_command(sources)
+cli.add_command(profiles)
+cli.add_command(stats)
+cli.add_command(replay_rejected)
 
 
 @triggers.command("test")

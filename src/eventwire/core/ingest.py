@@ -23,7 +23,7 @@ from eventwire.core.formats.model import ParsedEvent, ParsedMessage, ParseFailur
 from eventwire.core.identity import Choice, Lookups, choose
 from eventwire.core.raw import OriginDict, RawMessage
 from eventwire.core.reasons import Code, Reason, ReasonDict
-from eventwire.core.redact import redacted_payload
+from eventwire.core.redact import REDACTED, redacted_payload
 from eventwire.core.registry import Registry
 from eventwire.core.sources import Source
 from eventwire.core.timestamps import iso_from_ms
@@ -154,7 +154,8 @@ def check(
 ) -> Prepared | Rejected:
     """Authenticate the source and validate every event; all violations are reported together."""
     source_id = parsed.source_id or raw.header("source")
-    secret = parsed.secret or header_secret(raw)
+    # A replayed payload carries "[REDACTED]" where its secret was: take the header's then.
+    secret = parsed.secret if parsed.secret and parsed.secret != REDACTED else header_secret(raw)
     origin = origin_for_ids(raw)
     event_ids = [
         event.id or ids.event_id(origin[0], origin[1], origin[2], position)

@@ -19,6 +19,7 @@ from eventwire.kafka.deliver_agent import Deliverer, make_enqueue_agent
 from eventwire.kafka.ingest_agent import make_ingest_agent
 from eventwire.kafka.process_agent import make_process_agent, make_scheduler
 from eventwire.kafka.publisher import Publisher
+from eventwire.metrics import CONSUMER_LAG
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
@@ -120,6 +121,17 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         int(settings.webhook_lease * 1000),
     )
     app.timer(interval=0.2, name="eventwire.deliver")(deliverer.tick)
+
+    @app.timer(interval=5.0, name="eventwire.lag")  # type: ignore[untyped-decorator]
+    async def consumer_lag() -> None:
+        """Messages not yet consumed, per topic this replica reads."""
+        lag: dict[str, int] = {}
+        for tp in app.consumer.assignment():
+            position = await app.consumer.position(tp)
+            if position is not None:
+                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, app.consumer.highwater(tp) - position)
+        for topic, value in lag.items():
+            CONSUMER_LAG.labels(topic).set(value)
 
     config = ConfigService(ConfigStore(redis_client, Keys(settings.redis_prefix)), holder)
     app.timer(interval=settings.config_refresh, name="eventwire.config")(config.refresh)

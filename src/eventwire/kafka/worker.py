@@ -12,6 +12,7 @@ from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.admin import ensure_topics
 from eventwire.kafka.app import create_app
+from eventwire.logs import logging_config
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
@@ -47,5 +48,10 @@ def run_worker(settings: Settings) -> None:
     import faust
 
     app = create_app(settings, holder)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), loop=loop)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level.upper(),
+        logging_config=logging_config(settings),
+        loop=loop,
+    )
     worker.execute_from_commandline()

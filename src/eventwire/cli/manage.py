@@ -1,0 +1,281 @@
+"""``eventwire definitions|sources|triggers|profiles|stats``: management through the admin API
+of a running worker; ``eventwire replay-rejected``: fixed payloads sent again, same ids."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from eventwire.cli.admin_client import call
+from eventwire.config_loader import load_yaml
+from eventwire.core.ingest import ORIGIN_HEADER
+from eventwire.core.topics import Topics
+from eventwire.settings import Settings
+
+
+def show(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def documents(path: str) -> list[Any]:
+    """One object or a list of objects, from a YAML or JSON file ('-': stdin)."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    loaded = load_yaml(text)
+    return loaded if isinstance(loaded, list) else [loaded]
+
+
+@click.group()
+def definitions() -> None:
+    """Event definitions: list, get, apply (new versions), delete."""
+
+
+@definitions.command("list")
+def definitions_list() -> None:
+    for item in call("GET", "/v1/definitions")["items"]:
+        click.echo(f"{item['name']}  v{item['version']}  {item.get('description') or ''}")
+
+
+@definitions.command("get")
+@click.argument("name")
+@click.option("--version", type=int, help="A given version (default: the latest).")
+@click.option("--schema", is_flag=True, help="The JSON Schema view.")
+def definitions_get(name: str, version: int | None, schema: bool) -> None:
+    path = f"/v1/definitions/{name}" + (
+        f"/versions/{version}" if version else "/schema" if schema else ""
+    )
+    show(call("GET", path))
+
+
+@definitions.command("apply")
+@click.argument("path", type=click.Path(allow_dash=True))
+@click.option("--allow-breaking", is_flag=True, help="Store a breaking change anyway.")
+def definitions_apply(path: str, allow_breaking: bool) -> None:
+    """Create definitions, or their next versions, from FILE."""
+    query = "?allow_breaking=true" if allow_breaking else ""
+    for document in documents(path):
+        change = call("POST", f"/v1/definitions{query}", document)
+        what = "version" if change["created"] else "unchanged at version"
+        click.echo(f"{change['name']}: {what} {change['version']}")
+        for line in change["breaking"]:
+            click.echo(f"  breaking: {line}")
+
+
+@definitions.command("delete")
+@click.argument("name")
+def definitions_delete(name: str) -> None:
+    call("DELETE", f"/v1/definitions/{name}")
+    click.echo(f"deleted {name}")
+
+
+@click.group()
+def sources() -> None:
+    """Sources: list, get, apply (create), enable/disable, delete."""
+
+
+@sources.command("list")
+def sources_list() -> None:
+    for item in call("GET", "/v1/sources")["items"]:
+        flags = [
+            f
+            for f, on in (
+                ("disabled", not item["enabled"]),
+                ("undeclared ok", item["allow_undeclared"]),
+                ("secret", item["has_secret"]),
+            )
+            if on
+        ]
+        click.echo(f"{item['id']}  {', '.join(flags)}")
+
+
+@sources.command("get")
+@click.argument("source_id")
+def sources_get(source_id: str) -> None:
+    show(call("GET", f"/v1/sources/{source_id}"))
+
+
+@sources.command("apply")
+@click.argument("path", type=click.Path(allow_dash=True))
+def sources_apply(path: str) -> None:
+    """Create sources from FILE (a secret is set once: delete a source to replace it)."""
+    for document in documents(path):
+        created = call("POST", "/v1/sources", document)
+        click.echo(f"created {created['id']}")
+
+
+@sources.command("enable")
+@click.argument("source_id")
+def sources_enable(source_id: str) -> None:
+    call("PATCH", f"/v1/sources/{source_id}", {"enabled": True})
+    click.echo(f"enabled {source_id}")
+
+
+@sources.command("disable")
+@click.argument("source_id")
+def sources_disable(source_id: str) -> None:
+    call("PATCH", f"/v1/sources/{source_id}", {"enabled": False})
+    click.echo(f"disabled {source_id}")
+
+
+@sources.command("delete")
+@click.argument("source_id")
+def sources_delete(source_id: str) -> None:
+    call("DELETE", f"/v1/sources/{source_id}")
+    click.echo(f"deleted {source_id}")
+
+
+def register_trigger_commands(triggers: click.Group) -> None:
+    @triggers.command("list")
+    def triggers_list() -> None:
+        for item in call("GET", "/v1/triggers")["items"]:
+            state = "" if item["enabled"] else "  (disabled)"
+            on = item["trigger"]["on"]
+            click.echo(f"{item['order']:>3}  {item['id']}  on {on}{state}")
+
+    @triggers.command("get")
+    @click.argument("trigger_id")
+    def triggers_get(trigger_id: str) -> None:
+        show(call("GET", f"/v1/triggers/{trigger_id}"))
+
+    @triggers.command("apply")
+    @click.argument("path", type=click.Path(allow_dash=True))
+    def triggers_apply(path: str) -> None:
+        """Create triggers from FILE, or replace those that exist."""
+        from eventwire.cli.admin_client import AdminError
+
+        for document in documents(path):
+            try:
+                call("POST", "/v1/triggers", document)
+                click.echo(f"created {document.get('id')}")
+            except AdminError as exc:
+                if not str(exc).startswith("409"):
+                    raise
+                call("PUT", f"/v1/triggers/{document['id']}", document)
+                click.echo(f"replaced {document['id']}")
+
+    for verb, enabled in (("enable", True), ("disable", False)):
+
+        @triggers.command(verb)
+        @click.argument("trigger_id")
+        def toggle(trigger_id: str, _enabled: bool = enabled, _verb: str = verb) -> None:
+            call("PATCH", f"/v1/triggers/{trigger_id}", {"enabled": _enabled})
+            click.echo(f"{_verb}d {trigger_id}")
+
+    @triggers.command("delete")
+    @click.argument("trigger_id")
+    def triggers_delete(trigger_id: str) -> None:
+        call("DELETE", f"/v1/triggers/{trigger_id}")
+        click.echo(f"deleted {trigger_id}")
+
+
+@click.group()
+def profiles() -> None:
+    """Profiles: export (get) and erase (delete)."""
+
+
+@profiles.command("get")
+@click.argument("profile_id", required=False)
+@click.option("--email", help="Find the profile by email.")
+def profiles_get(profile_id: str | None, email: str | None) -> None:
+    if not profile_id and not email:
+        raise click.UsageError("give a profile id or --email")
+    show(call("GET", f"/v1/profiles/{profile_id}" if profile_id else f"/v1/profiles?email={email}"))
+
+
+@profiles.command("delete")
+@click.argument("profile_id")
+@click.confirmation_option(prompt="Erase this profile, its identities and indexes?")
+def profiles_delete(profile_id: str) -> None:
+    call("DELETE", f"/v1/profiles/{profile_id}")
+    click.echo(f"erased {profile_id}")
+
+
+@click.command()
+def stats() -> None:
+    """Accepted events by type and rejected messages by reason, across all replicas."""
+    body = call("GET", "/v1/stats")
+    click.echo(f"configuration version {body['config_version']}")
+    click.echo("accepted:")
+    for name, count in sorted(body["accepted"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:>10}  {name}")
+    click.echo("rejected:")
+    for name, count in sorted(body["rejected"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:>10}  {name}")
+
+
+@click.command("replay-rejected")
+@click.option(
+    "--id", "ids", multiple=True, help="Rejection id(s) to replay (default: all that match)."
+)
+@click.option("--code", "codes", multiple=True, help="Only rejections with this reason code.")
+@click.option(
+    "--fix",
+    "fix",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Send this payload instead of the kept one (for one --id).",
+)
+@click.option(
+    "--secret",
+    envvar="EVENTWIRE_SOURCE_SECRET",
+    help="The source's secret (kept payloads are redacted).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be sent.")
+def replay_rejected(
+    ids: tuple[str, ...], codes: tuple[str, ...], fix: str | None, secret: str | None, dry_run: bool
+) -> None:
+    """Send rejected messages again, fixed, keeping their event ids (they derive from the
+    original message's position, carried in the eventwire-origin header)."""
+    if fix and len(ids) != 1:
+        raise click.UsageError("--fix replays one rejection: give exactly one --id")
+    settings = Settings()
+    topics = Topics(settings.topic_prefix)
+    records = asyncio.run(_rejections(settings.kafka_bootstrap, topics.rejected))
+    chosen = {
+        r["id"]: r
+        for r in records
+        if (not ids or r["id"] in ids)
+        and (not codes or {x["code"] for x in r["reasons"]} & set(codes))
+    }
+    if not chosen:
+        raise click.ClickException("no rejection matches")
+    messages = []
+    for record in chosen.values():
+        payload = Path(fix).read_bytes() if fix else record["payload"].encode()
+        origin = record["origin"]
+        headers = [
+            (ORIGIN_HEADER, f"{origin['topic']}/{origin['partition']}/{origin['offset']}".encode())
+        ]
+        if record.get("format"):
+            headers.append(("format", record["format"].encode()))
+        if secret:
+            headers.append(("secret", secret.encode()))
+        messages.append((payload, headers))
+    if dry_run:
+        for (payload, _), record in zip(messages, chosen.values(), strict=True):
+            click.echo(
+                f"{record['id']}  {[r['code'] for r in record['reasons']]}  {payload[:80]!r}"
+            )
+        return
+    from eventwire.cli.kafka_io import produce
+
+    with click.progressbar(length=len(messages), label="replaying") as bar:
+        for start in range(0, len(messages), 500):
+            chunk = messages[start : start + 500]
+            asyncio.run(produce(settings.kafka_bootstrap, topics.raw, chunk))
+            bar.update(len(chunk))
+    click.echo(f"replayed {len(messages)} rejected messages to {topics.raw}")
+
+
+async def _rejections(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    from eventwire.cli.kafka_io import follow
+
+    found = []
+    async for record in follow(bootstrap, topic, from_beginning=True, idle_timeout=2.0):
+        if record.value:
+            found.append(orjson.loads(record.value))
+    return found
