@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install services services-stop run test test-unit lint format bench clean
+.PHONY: install services services-stop run test test-unit test-reliability lint format bench clean
 
 install: $(STAMP)
 
@@ -32,6 +32,13 @@ test: install services
 
 test-unit: install
 	$(BIN)/pytest -m "not services" $(PYTEST_ARGS)
+
+# The reliability suite at full size (CI runs it with small counts inside `make test`).
+test-reliability: install services
+	EVENTWIRE_RELIABILITY=full EVENTWIRE_FUZZ_EXAMPLES=2000 $(BIN)/pytest -m reliability -s $(PYTEST_ARGS)
+
+bench: install services
+	$(BIN)/eventwire bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -22,3 +22,6 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 CONSUMER_LAG = Gauge("eventwire_consumer_lag", "Messages not yet consumed, by topic", ["topic"])
+REDIS_ROUND_TRIPS = Counter(
+    "eventwire_redis_round_trips", "Pipelined Redis round trips made by the hot path", ["stage"]
+)

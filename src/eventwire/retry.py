@@ -34,3 +34,18 @@ async def retry_outages(
             )
             await sleep(backoff)
             backoff = min(backoff * 2, max_backoff)
+
+
+def next_tick_on_outage(
+    tick: Callable[[], Awaitable[object]], outages: tuple[type[BaseException], ...], what: str
+) -> Callable[[], Awaitable[None]]:
+    """A periodic task that waits for its next tick when an outage interrupts it: an
+    exception escaping a Faust timer would crash the whole worker."""
+
+    async def tolerant() -> None:
+        try:
+            await tick()
+        except outages as exc:
+            log.warning("%s failed (%s: %s); trying again next tick", what, type(exc).__name__, exc)
+
+    return tolerant

@@ -142,8 +142,8 @@ async def produce(
     producer = AIOKafkaProducer(
         bootstrap_servers=kafka, acks="all", linger_ms=5, max_request_size=4 * 1024 * 1024
     )
-    await producer.start()
     try:
+        await producer.start()  # inside try: a failed start must still close the producer
         futures = [
             await producer.send(topic, value, headers=list(headers.items()))
             for value, headers in messages

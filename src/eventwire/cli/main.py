@@ -240,3 +240,53 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
             click.echo(f"error: {problem}", err=True)
         sys.exit(2)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@cli.command("bench")
+@click.option("--events", default=20_000, show_default=True, help="Raw messages in the stream.")
+@click.option("--replicas", default="1,2", show_default=True, help="Replica counts to run.")
+@click.option(
+    "--paced",
+    default=5_000,
+    show_default=True,
+    help="Messages sent at half the measured rate, for latency (0: skip).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_command(events: int, replicas: str, paced: int, as_json: bool) -> None:
+    """Measure the pipeline against a bare aiokafka loop over the same messages."""
+    from eventwire.bench.run import bench
+
+    settings = Settings()
+    counts = [int(r) for r in replicas.split(",") if r.strip()]
+    bars: dict[str, Any] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if as_json:
+            return
+        bar = bars.get(label)
+        if bar is None:
+            bar = bars[label] = click.progressbar(length=total, label=label.ljust(14))
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    result = asyncio.run(bench(settings, events, counts, settings.config_dir, progress, paced))
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"\nbare aiokafka loop: {result['bare_loop_events_per_s']:,} messages/s")
+    for run in result["runs"]:
+        click.echo(
+            f"{run['replicas']} replica(s): {run['events_per_s']:,} messages/s, "
+            f"latency p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
+            f"peak RSS {run['peak_rss_mb']} MB, "
+            f"{run['redis_round_trips_per_event']} Redis round trips/message"
+        )
+        if run["paced_latency"]:
+            paced_latency = run["paced_latency"]
+            click.echo(
+                f"   at {run['paced_rate']:,}/s (half): p50 {paced_latency['p50_ms']} ms, "
+                f"p95 {paced_latency['p95_ms']} ms, p99 {paced_latency['p99_ms']} ms"
+            )
+    click.echo(f"ratio (1 replica / bare loop): {result['ratio']}")

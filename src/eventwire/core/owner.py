@@ -69,11 +69,20 @@ class OwnerState:
     fired: dict[str, list[int]] = field(default_factory=dict)
     # event type -> times (ms) of this owner's events, newest last, at most HISTORY_CAP
     history: dict[str, list[int]] = field(default_factory=dict)
-    absences: dict[str, AbsenceWindow] = field(default_factory=dict)
+    # window key ("<awaited type>|<trigger id>|<event id>") -> window, or its stored JSON
+    # until it is needed (an owner may hold many open windows; most events touch none).
+    absences: dict[str, AbsenceWindow | str] = field(default_factory=dict)
     # what changed since the state was read: part -> names within it
     dirty: dict[str, set[str]] = field(default_factory=dict)
     # (type, time ms, event id) added to the history index since the state was read
     history_added: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def window(self, key: str) -> AbsenceWindow | None:
+        """The absence window under ``key``, decoded on first use."""
+        found = self.absences.get(key)
+        if isinstance(found, str):
+            found = self.absences[key] = decode_window(found)
+        return found
 
     def touch(self, part: str, name: str = "") -> None:
         self.dirty.setdefault(part, set()).add(name)
@@ -93,3 +102,16 @@ class OwnerState:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
         }
+
+
+def window_key(awaited_type: str, trigger_id: str, event_id: str) -> str:
+    return f"{awaited_type}|{trigger_id}|{event_id}"
+
+
+def decode_window(text: str) -> AbsenceWindow:
+    import orjson
+
+    data = orjson.loads(text)
+    return AbsenceWindow(
+        data["trigger_id"], data["type"], data["deadline_ms"], data["cause"], data["fired"]
+    )

@@ -28,7 +28,13 @@ from typing import Any
 
 from eventwire.core.ingest import EventRecord
 from eventwire.core.outputs import InternalRecord
-from eventwire.core.owner import HISTORY_CAP, AbsenceWindow, OwnerState, SessionState
+from eventwire.core.owner import (
+    HISTORY_CAP,
+    AbsenceWindow,
+    OwnerState,
+    SessionState,
+    window_key,
+)
 from eventwire.core.state import (
     SESSION_CONTROLS,
     Facts,
@@ -178,8 +184,10 @@ def _index_history(state: OwnerState, type_: str, at_ms: int, event_id: str) -> 
 
 
 def _cancel_absences(state: OwnerState, type_: str, at_ms: int, step: Step) -> None:
-    for key, window in list(state.absences.items()):
-        if window.type == type_ and not window.fired and at_ms <= window.deadline_ms:
+    prefix = f"{type_}|"
+    for key in [k for k in state.absences if k.startswith(prefix)]:
+        window = state.window(key)
+        if window is not None and not window.fired and at_ms <= window.deadline_ms:
             del state.absences[key]
             state.touch("absences", key)
             step.timers_gone.append((ABSENT_TIMER, state.owner, key))
@@ -207,7 +215,7 @@ def _run_triggers(
         if not passes(trigger, doc):
             continue
         if trigger.absent is not None:
-            key = f"{trigger.id}|{event['id']}"
+            key = window_key(trigger.absent.type, trigger.id, event["id"])
             deadline = now_ms + trigger.absent.within_ms
             state.absences[key] = AbsenceWindow(trigger.id, trigger.absent.type, deadline, event)
             state.touch("absences", key)
@@ -284,7 +292,7 @@ def fire_absence(
     state: OwnerState, key: str, now_ms: int, triggers: TriggerSet
 ) -> Step | NotDue | None:
     """Act on an absence window whose deadline passed (None: cancelled or gone)."""
-    window = state.absences.get(key)
+    window = state.window(key)
     if window is None or window.fired:
         return None
     if window.deadline_ms > now_ms:

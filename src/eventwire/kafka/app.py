@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 
 from eventwire.admin.routes import register as register_admin
 from eventwire.config_service import ConfigService, Holder
@@ -27,8 +28,13 @@ from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.stats import StatsStore
 from eventwire.redis_store.webhooks import WebhookQueue
+from eventwire.retry import next_tick_on_outage
 from eventwire.settings import Settings
+from eventwire.stages.ingest import REDIS_OUTAGES
 from eventwire.webhooks.client import WebhookClient
+
+# What a periodic task waits out: Redis or Kafka gone for a while.
+OUTAGES = (*REDIS_OUTAGES, KafkaError)
 
 
 def create_app(settings: Settings, holder: Holder) -> faust.App:
@@ -86,7 +92,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     )
     app.agent(internal_topic, name="eventwire.process")(process)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
-        make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher)
+        next_tick_on_outage(
+            make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher),
+            OUTAGES,
+            "firing timers",
+        )
     )
 
     @app.on_before_shutdown.connect
@@ -120,9 +130,10 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         settings.webhook_concurrency,
         int(settings.webhook_lease * 1000),
     )
-    app.timer(interval=0.2, name="eventwire.deliver")(deliverer.tick)
+    app.timer(interval=0.2, name="eventwire.deliver")(
+        next_tick_on_outage(deliverer.tick, OUTAGES, "delivering webhooks")
+    )
 
-    @app.timer(interval=5.0, name="eventwire.lag")  # type: ignore[untyped-decorator]
     async def consumer_lag() -> None:
         """Messages not yet consumed, per topic this replica reads."""
         lag: dict[str, int] = {}
@@ -133,8 +144,14 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         for topic, value in lag.items():
             CONSUMER_LAG.labels(topic).set(value)
 
+    app.timer(interval=5.0, name="eventwire.lag")(
+        next_tick_on_outage(consumer_lag, OUTAGES, "measuring consumer lag")
+    )
+
     config = ConfigService(ConfigStore(redis_client, Keys(settings.redis_prefix)), holder)
-    app.timer(interval=settings.config_refresh, name="eventwire.config")(config.refresh)
+    app.timer(interval=settings.config_refresh, name="eventwire.config")(
+        next_tick_on_outage(config.refresh, OUTAGES, "refreshing the configuration")
+    )
     register_admin(
         app, settings, config, owners, StatsStore(redis_client, Keys(settings.redis_prefix))
     )

@@ -16,6 +16,7 @@ from eventwire.core.identity import CONTACT, Choice, Lookups, choose, needs
 from eventwire.core.ingest import Prepared, profile_of
 from eventwire.core.reasons import Reason
 from eventwire.core.timestamps import iso_from_ms
+from eventwire.metrics import REDIS_ROUND_TRIPS
 from eventwire.redis_store.keys import Keys
 
 
@@ -120,6 +121,7 @@ class IdentityStore:
 
     async def _execute(self, pipe: Any) -> list[Any]:
         self.round_trips += 1
+        REDIS_ROUND_TRIPS.labels("ingest").inc()
         return list(await pipe.execute())
 
 

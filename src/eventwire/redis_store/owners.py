@@ -35,6 +35,8 @@ class Wants:
     sessions: set[str] = field(default_factory=set)
     steps: set[str] = field(default_factory=set)
     history_types: frozenset[str] = frozenset()
+    # Only timestamps from here on are read: the oldest any $history window can reach.
+    history_since_ms: int = 0
 
 
 @dataclass
@@ -57,7 +59,7 @@ class OwnerStore:
     ) -> None:
         self._redis = client
         self._keys = keys
-        self._scripts = ScriptRunner(client)
+        self._scripts = ScriptRunner(client, "process")
         self._seen_cap = seen_cap
         self._seen_ttl = int(seen_ttl_seconds)
 
@@ -89,7 +91,9 @@ class OwnerStore:
                 for session_id in sessions:
                     pipe.hgetall(keys.session(owner, session_id))
                 for type_ in types:
-                    pipe.zrange(keys.history(owner, type_), 0, -1, withscores=True)
+                    pipe.zrangebyscore(
+                        keys.history(owner, type_), want.history_since_ms, "+inf", withscores=True
+                    )
                 if steps:
                     pipe.hmget(keys.owned(owner, "seen"), steps)
 
@@ -274,7 +278,7 @@ def _snapshot(
     state.counters = {k: int(v) for k, v in next(replies).items()}
     state.client_ids = set(next(replies))
     state.fired = {k: orjson.loads(v) for k, v in next(replies).items()}
-    state.absences = {k: _window(v) for k, v in next(replies).items()}
+    state.absences = dict(next(replies))  # decoded when an event needs one (OwnerState.window)
     for session_id in sessions:
         found = next(replies)
         if found:
@@ -307,7 +311,7 @@ def _write_changes(writes: _Writes, state: OwnerState) -> None:
     if "clients" in dirty:
         writes.add("SADD", "clients", *sorted(dirty["clients"]))
     for key in sorted(dirty.get("absences", ())):
-        window = state.absences.get(key)
+        window = state.window(key)
         if window is None:
             writes.add("HDEL", "absences", key)
         else:
@@ -407,10 +411,3 @@ def _window_dict(window: AbsenceWindow) -> dict[str, Any]:
         "cause": window.cause,
         "fired": window.fired,
     }
-
-
-def _window(text: str) -> AbsenceWindow:
-    data = orjson.loads(text)
-    return AbsenceWindow(
-        data["trigger_id"], data["type"], data["deadline_ms"], data["cause"], data["fired"]
-    )

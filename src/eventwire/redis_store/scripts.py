@@ -15,6 +15,8 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
+from eventwire.metrics import REDIS_ROUND_TRIPS
+
 
 @dataclass(frozen=True, slots=True)
 class Script:
@@ -36,10 +38,11 @@ ALL = (COMMIT, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ)
 
 
 class ScriptRunner:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, stage: str = "other") -> None:
         self._client = client
         self._loaded = False
         self.round_trips = 0
+        self._counter = REDIS_ROUND_TRIPS.labels(stage)
 
     async def load(self) -> None:
         for script in ALL:
@@ -63,6 +66,7 @@ class ScriptRunner:
                 return []
             try:
                 self.round_trips += 1
+                self._counter.inc()
                 return list(await pipe.execute())
             except NoScriptError:
                 if attempt == 2:

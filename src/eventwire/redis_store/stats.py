@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from eventwire.metrics import REDIS_ROUND_TRIPS
 from eventwire.redis_store.keys import Keys
 
 
@@ -21,6 +22,7 @@ class StatsStore:
             pipe.hincrby(self._keys.stats("accepted"), type_, n)
         for reason, n in rejected.items():
             pipe.hincrby(self._keys.stats("rejected"), reason, n)
+        REDIS_ROUND_TRIPS.labels("ingest").inc()
         await pipe.execute()
 
     async def read(self) -> tuple[dict[str, int], dict[str, int]]:

@@ -21,6 +21,7 @@ from eventwire.core.process import (
     Timer,
     close_if_timed_out,
     fire_absence,
+    millis,
     process_event,
 )
 from eventwire.core.state import owner_tag
@@ -72,10 +73,17 @@ async def _apply(
         if not pending:
             return steps
         wanted: dict[str, Wants] = {}
+        since = min(millis(records[i]["event"]["received_at"]) for i in pending)
+        since -= triggers.history_window_ms
         for i in pending:
             event = records[i]["event"]
             want = wanted.setdefault(
-                owners[i] or "", Wants(event["profile_id"], history_types=triggers.history_types)
+                owners[i] or "",
+                Wants(
+                    event["profile_id"],
+                    history_types=triggers.history_types,
+                    history_since_ms=since,
+                ),
             )
             if event["session_id"]:
                 want.sessions.add(event["session_id"])
@@ -125,7 +133,7 @@ async def _fire(
     if not claimed:
         return fired
     timers: list[Timer] = [tuple(orjson.loads(member)) for member in claimed]
-    snapshots = await store.read(_wants_for(timers, triggers))
+    snapshots = await store.read(_wants_for(timers, triggers, now_ms))
     for snapshot in snapshots.values():
         state = snapshot.state
         state.profile_id = None if state.owner.startswith("s:") else state.owner
@@ -157,10 +165,14 @@ async def _fire(
     return fired
 
 
-def _wants_for(timers: Sequence[Timer], triggers: TriggerSet) -> dict[str, Wants]:
+def _wants_for(timers: Sequence[Timer], triggers: TriggerSet, now_ms: int) -> dict[str, Wants]:
     wanted: dict[str, Wants] = {}
+    since = now_ms - triggers.history_window_ms
     for timer in timers:
-        want = wanted.setdefault(timer[1], Wants(None, history_types=triggers.history_types))
+        want = wanted.setdefault(
+            timer[1],
+            Wants(None, history_types=triggers.history_types, history_since_ms=since),
+        )
         if timer[0] == ABSENT_TIMER:
             want.steps.add(f"absent:{timer[2]}")
         else:
@@ -185,7 +197,7 @@ def _timer_step(
 def _unpublished(state: OwnerState, timer: Timer) -> bool:
     """A step committed before whose outputs may not have been published (replica died)."""
     if timer[0] == ABSENT_TIMER:
-        window = state.absences.get(timer[2])
+        window = state.window(timer[2])
         return window is not None and window.fired
     session = state.sessions.get(timer[2])
     return session is not None and session.closed_by == "timeout" and not session.close_published

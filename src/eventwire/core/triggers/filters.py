@@ -57,6 +57,7 @@ class Node:
 class CompiledFilter:
     node: Node
     history_types: frozenset[str]
+    history_window_ms: int = 0  # the longest $history window, so reads can stop there
 
     def match(self, doc: Doc) -> bool:
         return self.node.match(doc)
@@ -152,6 +153,7 @@ class _Compiler:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.history_types: set[str] = set()
+        self.history_window_ms = 0
 
     def fail(self, where: str, message: str) -> Node:
         self.problems.append(f"{where}: {message}")
@@ -253,6 +255,7 @@ class _Compiler:
         else:
             tests = [("$eq", count, self.operator("$eq", count, {}, f"{where}.count"))]
         self.history_types.add(type_)
+        self.history_window_ms = max(self.history_window_ms, int(within_ms))
 
         def get(doc: Doc) -> list[Any]:
             now = doc.get("now") or 0
@@ -445,4 +448,4 @@ def compile_filter(spec: Any, where: str = "when") -> CompiledFilter:
     node = compiler.filter(spec, where)
     if compiler.problems:
         raise FilterError(compiler.problems)
-    return CompiledFilter(node, frozenset(compiler.history_types))
+    return CompiledFilter(node, frozenset(compiler.history_types), compiler.history_window_ms)

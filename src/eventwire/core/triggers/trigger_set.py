@@ -13,6 +13,7 @@ class TriggerSet:
     by_id: Mapping[str, CompiledTrigger] = field(default_factory=dict)
     by_type: Mapping[str, tuple[CompiledTrigger, ...]] = field(default_factory=dict)
     history_types: frozenset[str] = frozenset()
+    history_window_ms: int = 0
 
     @classmethod
     def of(cls, triggers: Iterable[CompiledTrigger]) -> TriggerSet:
@@ -25,4 +26,7 @@ class TriggerSet:
             for type_ in sorted(trigger.on):
                 by_type.setdefault(type_, []).append(trigger)
         history = frozenset(t for trigger in by_id.values() for t in trigger.history_types)
-        return cls(by_id, {k: tuple(v) for k, v in by_type.items()}, history)
+        window = max(
+            (t.when.history_window_ms for t in by_id.values() if t.when is not None), default=0
+        )
+        return cls(by_id, {k: tuple(v) for k, v in by_type.items()}, history, window)

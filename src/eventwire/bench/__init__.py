@@ -1,0 +1,1 @@
+"""``eventwire bench``: the pipeline measured against a bare aiokafka loop, side by side."""

@@ -1,0 +1,49 @@
+"""The ceiling: a bare aiokafka loop over the same messages (consume, parse with orjson,
+produce one output per message with the batch API), with nothing else in the way."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+async def bare_loop(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """Messages per second to consume ``count`` messages of ``source`` and produce to ``sink``."""
+    # No group: aiokafka assigns every partition of the topic, read from the start.
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
+    await consumer.start()
+    await producer.start()
+    try:
+        done = 0
+        started = None
+        while done < count:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            if started is None and batches:
+                started = time.perf_counter()
+            futures = []
+            for records in batches.values():
+                for record in records:
+                    try:
+                        document = orjson.loads(record.value or b"null")
+                    except orjson.JSONDecodeError:
+                        document = None
+                    batch = orjson.dumps(
+                        {"offset": record.offset, "ok": isinstance(document, dict)}
+                    )
+                    futures.append(await producer.send(sink, batch, key=record.key))
+                    done += 1
+            for future in futures:
+                await future
+        return count / (time.perf_counter() - (started or time.perf_counter()))
+    finally:
+        await consumer.stop()
+        await producer.stop()

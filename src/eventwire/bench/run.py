@@ -1,0 +1,339 @@
+"""Run the benchmark: the same stream through the bare loop and through 1 and 2 replicas.
+
+Each run gets its own topic prefix, Redis prefix and consumer group, so runs never see each
+other's data. Replicas are real ``eventwire worker`` processes; their peak RSS comes from
+/proc, their Redis round trips from their /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from eventwire.bench.bare import bare_loop
+from eventwire.bench.stream import Message, stream
+from eventwire.config_loader import load_registry
+from eventwire.core.decode import Limits
+from eventwire.core.ingest import Accepted, ingest
+from eventwire.core.raw import RawMessage
+from eventwire.core.topics import Topics
+from eventwire.kafka.admin import ensure_topics
+from eventwire.settings import Settings
+
+PARTITIONS = 4
+
+
+@dataclass
+class Run:
+    replicas: int
+    events: int
+    events_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    peak_rss_mb: list[float]
+    redis_round_trips_per_event: float
+    outputs: int
+    paced_rate: float = 0.0
+    paced: dict[str, float] = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def expected_outputs(messages: list[Message], config_dir: Path) -> int:
+    """How many records the stream yields on ``events`` (non built-in) and ``rejected``."""
+    registry = load_registry(config_dir)
+    total = 0
+    for n, (value, headers) in enumerate(messages):
+        outcome = ingest(RawMessage(value, "bench", 0, n, 0, headers=headers), registry, Limits())
+        total += len(outcome.events) if isinstance(outcome, Accepted) and outcome.publish else 1
+    return total
+
+
+class Replicas:
+    def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.ports: list[int] = []
+        for i in range(count):
+            port = 16100 + os.getpid() % 1000 * 2 + i
+            log = (log_dir / f"replica-{i}.log").open("wb")
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "eventwire", "worker"],
+                    env={**env, "EVENTWIRE_WEB_PORT": str(port)},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            log.close()
+            self.ports.append(port)
+
+    def health(self, port: int) -> dict[str, Any] | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return dict(orjson.loads(response.read()))
+        except OSError:
+            return None
+
+    async def ready(self, raw_topic: str, within: float = 90) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            owned = []
+            for port in self.ports:
+                health = await asyncio.to_thread(self.health, port)
+                owned.append(
+                    {
+                        p
+                        for p in (health or {}).get("partitions", [])
+                        if p.startswith(raw_topic + "/")
+                    }
+                )
+            if all(owned) and sum(len(o) for o in owned) == PARTITIONS:
+                return
+            await asyncio.sleep(0.3)
+        raise RuntimeError("replicas did not become ready")
+
+    def peak_rss_mb(self) -> list[float]:
+        peaks = []
+        for process in self.processes:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                kb = next(
+                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+                )
+                peaks.append(round(kb / 1024, 1))
+            except (OSError, StopIteration):
+                peaks.append(0.0)
+        return peaks
+
+    def round_trips(self) -> float:
+        total = 0.0
+        for port in self.ports:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                for family in text_string_to_metric_families(response.read().decode()):
+                    for sample in family.samples:
+                        if sample.name == "eventwire_redis_round_trips_total":
+                            total += sample.value
+        return total
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: list[Message], rate: float | None = None
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = []
+        for n, (value, headers) in enumerate(messages):
+            futures.append(await producer.send(topic, value, headers=list(headers.items())))
+            if rate and n % 50 == 0:
+                ahead = n / rate - (time.perf_counter() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+
+
+async def drain(
+    bootstrap: str, topics: Topics, expected: int, within: float, progress: Callable[[int], None]
+) -> tuple[list[float], float, float]:
+    """Read events and rejected until ``expected`` records came: latencies (ms) and the first
+    raw and last output timestamps (ms)."""
+    consumer = AIOKafkaConsumer(
+        topics.events,
+        topics.rejected,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    latencies: list[float] = []
+    first_in, last_out = float("inf"), 0.0
+    seen = 0
+    deadline = time.monotonic() + within
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for records in batches.values():
+                for record in records:
+                    body = orjson.loads(record.value)
+                    if body.get("builtin"):
+                        continue
+                    raw_ms = _millis(body["received_at"])
+                    latencies.append(record.timestamp - raw_ms)
+                    first_in, last_out = min(first_in, raw_ms), max(last_out, record.timestamp)
+                    seen += 1
+            progress(seen)
+    finally:
+        await consumer.stop()
+    if seen < expected:
+        raise RuntimeError(f"only {seen} of {expected} outputs arrived within {within:.0f} s")
+    return latencies, first_in, last_out
+
+
+def _millis(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp() * 1000
+
+
+async def run_pipeline(
+    settings: Settings,
+    replicas: int,
+    messages: list[Message],
+    expected: int,
+    config_dir: Path,
+    log_dir: Path,
+    progress: Callable[[int], None],
+    paced_count: int,
+) -> Run:
+    token = uuid.uuid4().hex[:8]
+    prefix = f"bench.{token}."
+    topics = Topics(prefix)
+    await ensure_topics(settings.kafka_bootstrap, topics.all(), PARTITIONS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTWIRE_")}
+    env.update(
+        {
+            "EVENTWIRE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "EVENTWIRE_REDIS_URL": settings.redis_url.get_secret_value(),
+            "EVENTWIRE_TOPIC_PREFIX": prefix,
+            "EVENTWIRE_REDIS_PREFIX": f"bench:{token}:",
+            "EVENTWIRE_APP_ID": f"bench-{token}",
+            "EVENTWIRE_CONFIG_DIR": str(config_dir),
+            "EVENTWIRE_PARTITIONS": str(PARTITIONS),
+            "EVENTWIRE_LOG_LEVEL": "warning",
+        }
+    )
+    group = Replicas(replicas, env, log_dir)
+    try:
+        await group.ready(topics.raw)
+        await produce(settings.kafka_bootstrap, topics.raw, messages)
+        latencies, first_in, last_out = await drain(
+            settings.kafka_bootstrap, topics, expected, 600, progress
+        )
+        rate = len(messages) / max(0.001, (last_out - first_in) / 1000)
+        trips = group.round_trips() / len(messages)
+        run = Run(
+            replicas,
+            len(messages),
+            round(rate),
+            round(percentile(latencies, 0.5), 1),
+            round(percentile(latencies, 0.95), 1),
+            round(percentile(latencies, 0.99), 1),
+            group.peak_rss_mb(),
+            round(trips, 3),
+            len(latencies),
+        )
+        if paced_count:
+            # Latency at half the measured rate: a second stream on the same replicas.
+            run.paced_rate = round(rate / 2)
+            paced_topics = topics
+            sent = messages[:paced_count]
+            offset_latencies = len(latencies)
+            await produce(settings.kafka_bootstrap, paced_topics.raw, sent, rate=run.paced_rate)
+            all_latencies, _, _ = await drain(
+                settings.kafka_bootstrap,
+                topics,
+                expected + expected_outputs_of(sent, config_dir),
+                600,
+                progress,
+            )
+            paced = all_latencies[offset_latencies:]
+            run.paced = {
+                q: round(percentile(paced, v), 1)
+                for q, v in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99))
+            }
+        return run
+    finally:
+        group.stop()
+
+
+def expected_outputs_of(messages: list[Message], config_dir: Path) -> int:
+    return expected_outputs(messages, config_dir)
+
+
+async def bench(
+    settings: Settings,
+    count: int,
+    replica_counts: list[int],
+    config_dir: Path,
+    progress: Callable[[str, int, int], None],
+    paced_count: int,
+) -> dict[str, Any]:
+    messages = stream(count)
+    expected = expected_outputs(messages, config_dir)
+    log_dir = Path(tempfile.mkdtemp(prefix="eventwire-bench-"))
+    runs = []
+    for replicas in replica_counts:
+        label = f"{replicas} replica(s)"
+
+        def report(seen: int, label: str = label) -> None:
+            progress(label, seen, expected)
+
+        run = await run_pipeline(
+            settings, replicas, messages, expected, config_dir, log_dir, report, paced_count
+        )
+        runs.append(run)
+    # The ceiling, over the very same messages.
+    bare_topics = Topics(f"bench.bare.{uuid.uuid4().hex[:8]}.")
+    await ensure_topics(settings.kafka_bootstrap, [bare_topics.raw, bare_topics.events], PARTITIONS)
+    await produce(settings.kafka_bootstrap, bare_topics.raw, messages)
+    progress("bare loop", 0, 1)
+    bare = await bare_loop(settings.kafka_bootstrap, bare_topics.raw, bare_topics.events, count)
+    progress("bare loop", 1, 1)
+    one = next((r for r in runs if r.replicas == 1), runs[0])
+    return {
+        "runs": [
+            {
+                "replicas": r.replicas,
+                "events": r.events,
+                "events_per_s": r.events_per_s,
+                "p50_ms": r.p50_ms,
+                "p95_ms": r.p95_ms,
+                "p99_ms": r.p99_ms,
+                "peak_rss_mb": max(r.peak_rss_mb),
+                "peak_rss_mb_per_replica": r.peak_rss_mb,
+                "redis_round_trips_per_event": r.redis_round_trips_per_event,
+                "outputs": r.outputs,
+                "paced_rate": r.paced_rate,
+                "paced_latency": r.paced,
+            }
+            for r in runs
+        ],
+        "bare_loop_events_per_s": round(bare),
+        "ratio": round(one.events_per_s / bare, 3),
+        "logs": str(log_dir),
+    }

@@ -1,0 +1,277 @@
+"""The reliability suite (SPEC §10): with a steady stream flowing, (a) SIGKILL a replica 10
+times at random points while a second keeps running; (b) stop Redis for 5 s (persistence on);
+(c) stop the Kafka broker for 10 s. After each: every raw message ends up accepted or rejected
+(never both, never lost), no profile's counters or points are double-applied, and duplicate
+output ids (at-least-once publishing) are counted and reported. The workers recover alone.
+
+Counts are small under CI; ``make test-reliability`` runs the full size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import orjson
+import pytest
+
+from eventwire.core import ids
+from eventwire.redis_store.connection import connect
+from eventwire.redis_store.keys import Keys
+from eventwire.redis_store.owners import OwnerStore
+from tests.conftest import ROOT, Names, free_port
+from tests.kafka.harness import Cluster, collect, produce
+
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.reliability]
+FULL = os.environ.get("EVENTWIRE_RELIABILITY") == "full"
+EVENTS = 20_000 if FULL else 3_000
+KILLS = 10 if FULL else 3
+PROFILES = 200
+CONFIG = ROOT / "tests" / "data" / "loyalty"
+
+
+def kind(i: int) -> str:
+    """Every profile gets orders, page views and invalid messages (one block in ten)."""
+    if (i // PROFILES) % 10 == 3:
+        return "invalid"
+    return "page" if i % 3 == 0 else "order"
+
+
+def order(i: int) -> tuple[bytes, dict[str, bytes]]:
+    """Orders (points = round(total)) and page views (capped), one block in ten invalid."""
+    profile = f"rel-{i % PROFILES}"
+    if kind(i) == "invalid":
+        doc = {
+            "type": "order.completed",
+            "source": {"id": "shop", "secret": "shop-secret"},
+            "profile": {"id": profile},
+            "properties": {"order_id": "x", "total": "bad"},
+        }
+    elif i % 3 == 0:
+        doc = {
+            "type": "page.viewed",
+            "source": {"id": "shop", "secret": "shop-secret"},
+            "profile": {"id": profile},
+            "properties": {"url": f"/p/{i}"},
+        }
+    else:
+        doc = {
+            "type": "order.completed",
+            "source": {"id": "shop", "secret": "shop-secret"},
+            "profile": {"id": profile},
+            "session": {"id": f"{profile}-s"},
+            "properties": {"order_id": f"o{i}", "total": (i % 7) + 0.4},
+        }
+    return orjson.dumps(doc), {}
+
+
+def expected_points() -> dict[str, int]:
+    """round(total) per order, plus 1 per page view capped at 2 an hour (tests/data/loyalty)."""
+    points: dict[str, int] = defaultdict(int)
+    views: Counter[str] = Counter()
+    for i in range(EVENTS):
+        profile = f"rel-{i % PROFILES}"
+        if kind(i) == "order":
+            points[profile] += round((i % 7) + 0.4)
+        elif kind(i) == "page":
+            views[profile] += 1
+    for profile, count in views.items():
+        points[profile] += min(count, 2)
+    return dict(points)
+
+
+async def stream(cluster: Cluster, during: asyncio.Event) -> list[tuple[int, int]]:
+    """A steady stream, about 25 s long; ``during`` is set a third of the way in."""
+    positions: list[tuple[int, int]] = []
+    chunk = max(EVENTS // 50, 1)
+    for start in range(0, EVENTS, chunk):
+        if start >= EVENTS // 3:
+            during.set()
+        part = [order(i) for i in range(start, min(start + chunk, EVENTS))]
+        for attempt in range(120):
+            try:
+                positions += await produce(cluster.kafka, cluster.topics.raw, part)
+                break
+            except Exception:  # the broker is down on purpose in (c): keep the stream going
+                await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("could not produce for a minute")
+        await asyncio.sleep(0.5)
+    return positions
+
+
+async def verify(cluster: Cluster, redis_url: str, positions: list[tuple[int, int]]) -> str:
+    raw = cluster.topics.raw
+    origin_of = {ids.event_id(raw, p, o, 0): (p, o) for p, o in positions}
+    expected = len(positions)
+
+    def outcomes(c):
+        accepted = {
+            origin_of[e["id"]] for e in c.accepted(cluster.topics.events) if e["id"] in origin_of
+        }
+        rejected = {
+            (r["origin"]["partition"], r["origin"]["offset"]) for r in c.of(cluster.topics.rejected)
+        }
+        return accepted, rejected
+
+    collected = await collect(
+        cluster.kafka,
+        [cluster.topics.events, cluster.topics.rejected, cluster.topics.effects],
+        lambda c: len(set.union(*outcomes(c))) >= expected,
+        240,
+    )
+    accepted, rejected = outcomes(collected)
+    assert accepted | rejected == set(positions), (
+        f"lost {len(set(positions) - accepted - rejected)}"
+    )
+    assert accepted & rejected == set()
+    assert [
+        e["id"] for e in collected.accepted(cluster.topics.events) if e["id"] not in origin_of
+    ] == []
+
+    redis = connect(redis_url)
+    try:
+        store = OwnerStore(redis, Keys(cluster.names.redis_prefix))
+        profiles = {f"rel-{p}": await store.profile(f"rel-{p}") for p in range(PROFILES)}
+    finally:
+        await redis.aclose()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in {e["id"]: e for e in collected.accepted(cluster.topics.events)}.values():
+        counts[event["profile_id"]][event["type"]] += 1
+    for profile_id, profile in profiles.items():
+        assert profile is not None, profile_id
+        assert profile["counters"] == dict(counts[profile_id]), profile_id
+    assert {p: v["points"] for p, v in profiles.items()} == expected_points()
+
+    duplicated_effects = sum(
+        n - 1 for n in Counter(e["id"] for e in collected.of(cluster.topics.effects)).values()
+    )
+    duplicated_events = sum(
+        n - 1 for n in Counter(e["id"] for e in collected.of(cluster.topics.events)).values()
+    )
+    return (
+        f"{len(positions)} messages: {len(accepted)} accepted, {len(rejected)} rejected; "
+        f"re-published ids (same id, at least once): {duplicated_events} events, {duplicated_effects} effects"
+    )
+
+
+async def test_a_replica_killed_ten_times_at_random_points(services, names, tmp_path):
+    cluster = Cluster(
+        names, services["kafka"], CONFIG, tmp_path, settings={"kafka_session_timeout": "6s"}
+    )
+    await cluster.create_topics()
+    steady, victim = cluster.add_worker(), cluster.add_worker()
+    during = asyncio.Event()
+    try:
+        await steady.wait_ready(cluster.topics.raw)
+        await victim.wait_ready(cluster.topics.raw)
+        producing = asyncio.create_task(stream(cluster, during))
+        chance = random.Random(11)
+        for _ in range(KILLS):
+            await asyncio.sleep(chance.uniform(0.5, 2.5))
+            victim.kill()
+            victim.start()
+        positions = await producing
+        report = await verify(cluster, services["redis"], positions)
+    finally:
+        cluster.stop_all()
+    assert victim.starts == KILLS + 1
+    print(f"\n(a) {KILLS} kills: {report}")
+
+
+def _redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_redis_stopped_for_five_seconds(services, names, tmp_path):
+    port = free_port()
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = _redis(port, directory)
+    url = f"redis://127.0.0.1:{port}/0"
+    await asyncio.sleep(0.5)
+    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings={"redis_url": url})
+    await cluster.create_topics()
+    worker = cluster.add_worker()
+    during = asyncio.Event()
+    try:
+        await worker.wait_ready(cluster.topics.raw)
+        producing = asyncio.create_task(stream(cluster, during))
+        await during.wait()
+        server.send_signal(signal.SIGTERM)  # a clean shutdown writes the AOF
+        server.wait(timeout=30)
+        await asyncio.sleep(5)
+        server = _redis(port, directory)
+        positions = await producing
+        report = await verify(cluster, url, positions)
+        assert worker.process is not None
+        assert worker.process.poll() is None  # recovered by itself
+    finally:
+        cluster.stop_all()
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\n(b) Redis down 5 s: {report}")
+
+
+async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
+    port = free_port()
+    while free_port() == port + 1:
+        pass
+    bootstrap = f"127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "EVENTWIRE_KAFKA_BOOTSTRAP": bootstrap,
+        "EVENTWIRE_SERVICES_DIR": str(tmp_path / "services"),
+        "EVENTWIRE_REDIS_URL": services["redis"],
+    }
+    script = str(ROOT / "scripts" / "services.sh")
+    await asyncio.to_thread(
+        subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
+    )
+    pidfile = tmp_path / "services" / "kafka" / "kafka.pid"
+    cluster = Cluster(Names(names.token), bootstrap, CONFIG, tmp_path)
+    await cluster.create_topics()
+    worker = cluster.add_worker()
+    during = asyncio.Event()
+    try:
+        await worker.wait_ready(cluster.topics.raw, timeout=90)
+        producing = asyncio.create_task(stream(cluster, during))
+        await during.wait()
+        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        await asyncio.sleep(10)
+        await asyncio.to_thread(
+            subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
+        )
+        positions = await producing
+        report = await verify(cluster, services["redis"], positions)
+        assert worker.process is not None
+        assert worker.process.poll() is None
+    finally:
+        cluster.stop_all()
+        await asyncio.to_thread(
+            subprocess.run, [script, "stop"], env=env, capture_output=True, timeout=120
+        )
+    print(f"\n(c) Kafka down 10 s: {report}")
