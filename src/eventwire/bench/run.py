@@ -167,7 +167,12 @@ async def produce(
 
 
 async def drain(
-    bootstrap: str, topics: Topics, expected: int, within: float, progress: Callable[[int], None]
+    bootstrap: str,
+    topics: Topics,
+    expected: int,
+    within: float,
+    progress: Callable[[int], None],
+    since_ms: float = 0.0,
 ) -> tuple[list[float], float, float]:
     """Read events and rejected until ``expected`` records came: latencies (ms) and the first
     raw and last output timestamps (ms)."""
@@ -193,7 +198,8 @@ async def drain(
                     if body.get("builtin"):
                         continue
                     raw_ms = _millis(body["received_at"])
-                    latencies.append(record.timestamp - raw_ms)
+                    if raw_ms >= since_ms:
+                        latencies.append(record.timestamp - raw_ms)
                     first_in, last_out = min(first_in, raw_ms), max(last_out, record.timestamp)
                     seen += 1
             progress(seen)
@@ -262,16 +268,16 @@ async def run_pipeline(
             run.paced_rate = round(rate / 2)
             paced_topics = topics
             sent = messages[:paced_count]
-            offset_latencies = len(latencies)
+            paced_from = time.time() * 1000 - 50  # only the paced messages' outputs
             await produce(settings.kafka_bootstrap, paced_topics.raw, sent, rate=run.paced_rate)
-            all_latencies, _, _ = await drain(
+            paced, _, _ = await drain(
                 settings.kafka_bootstrap,
                 topics,
                 expected + expected_outputs_of(sent, config_dir),
                 600,
                 progress,
+                since_ms=paced_from,
             )
-            paced = all_latencies[offset_latencies:]
             run.paced = {
                 q: round(percentile(paced, v), 1)
                 for q, v in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99))
