@@ -77,50 +77,40 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
         email=payload.traits.email, client_id=payload.clientId, user_id=payload.traits.userId
     )
     context = payload.context.model_dump()
+    options = Options(debug=payload.context.debug)
+    identify = None
     if payload.type == "identify":
         if payload.clientId is None:
             problems.append(Reason(Code.MISSING_FIELD, "clientId", "identify needs a clientId"))
+        else:
+            identify = Identify(payload.clientId, traits)
+        properties = {"client_id": payload.clientId, "traits": traits}
         event = ParsedEvent(
-            IDENTIFY_TYPE,
-            {"client_id": payload.clientId, "traits": traits},
-            "type",
-            "traits",
+            IDENTIFY_TYPE, properties, "type", "traits", context=context, sent_at=sent_at
+        )
+    elif payload.properties is None:
+        missing = Reason(Code.MISSING_FIELD, "properties", "a track call needs properties")
+        return _failure(document, [missing])
+    else:
+        track = payload.properties
+        options.requires_identity = track.requiresIdentity
+        event = ParsedEvent(
+            track.eventName,
+            track.properties,
+            "properties.eventName",
+            "properties.properties",
             context=context,
             sent_at=sent_at,
         )
-        return ParsedMessage(
-            format=NAME,
-            source_id=payload.partnerId,
-            secret=payload.partnerSecret,
-            events=[event],
-            identity=identity,
-            options=Options(debug=payload.context.debug),
-            traits=traits,
-            identify=Identify(payload.clientId, traits) if payload.clientId else None,
-            problems=problems,
-        )
-    if payload.properties is None:
-        return _failure(
-            document, [Reason(Code.MISSING_FIELD, "properties", "a track call needs properties")]
-        )
-    event = ParsedEvent(
-        payload.properties.eventName,
-        payload.properties.properties,
-        "properties.eventName",
-        "properties.properties",
-        context=context,
-        sent_at=sent_at,
-    )
     return ParsedMessage(
         format=NAME,
         source_id=payload.partnerId,
         secret=payload.partnerSecret,
         events=[event],
         identity=identity,
-        options=Options(
-            requires_identity=payload.properties.requiresIdentity, debug=payload.context.debug
-        ),
+        options=options,
         traits=traits,
+        identify=identify,
         problems=problems,
     )
 
