@@ -1,13 +1,16 @@
 """Owner state in Redis: read many owners in one round trip, commit computed steps in one.
 
-A step commits only if the owner's version token is still the one it was computed from (the
-id of the last step committed for that owner), and only once per step id (commit.lua).
+A step commits only if the owner's version token is still the one it was computed from, and
+only once per step id (commit.lua). The token chains every committed step id (a hash of the
+previous token and the step id), so it names the state itself: a replica that computed a step
+from another state than the one stored can never commit on top of it.
 Writes are absolute values of what the step changed, so a step's writes are the same
 however often it is computed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +52,14 @@ class Snapshot:
 class Planned:
     step: Step
     expected: str
+    following: str
     keys: list[str]
     writes: list[list[Any]]
+
+
+def next_version(previous: str, step_id: str) -> str:
+    """The token of the state after ``step_id`` is applied to the state named ``previous``."""
+    return hashlib.blake2b(f"{previous}\n{step_id}".encode(), digest_size=12).hexdigest()
 
 
 class OwnerStore:
@@ -110,10 +119,11 @@ class OwnerStore:
         ``dirty`` and moves the state's version token to this step."""
         writes = _Writes(self._keys, state.owner)
         _write_changes(writes, state)
-        planned = Planned(step, state.version, writes.keys, writes.writes)
+        following = next_version(state.version, step.id)
+        planned = Planned(step, state.version, following, writes.keys, writes.writes)
         state.dirty.clear()
         state.history_added.clear()
-        state.version = step.id
+        state.version = following
         return planned
 
     async def commit(self, plans: Sequence[Planned]) -> list[str]:
@@ -135,6 +145,7 @@ class OwnerStore:
                         self._seen_cap,
                         self._seen_ttl,
                         dumps(plan.writes),
+                        plan.following,
                     ],
                 )
                 for session_id in step.session_index:
