@@ -25,3 +25,6 @@ CONSUMER_LAG = Gauge("eventwire_consumer_lag", "Messages not yet consumed, by to
 REDIS_ROUND_TRIPS = Counter(
     "eventwire_redis_round_trips", "Pipelined Redis round trips made by the hot path", ["stage"]
 )
+PROCESS_ERRORS = Counter(
+    "eventwire_process_errors", "Events published without their state because of a bug (see logs)"
+)

@@ -28,6 +28,7 @@ from eventwire.core.state import owner_tag
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 from eventwire.core.triggers.trigger_set import TriggerSet
+from eventwire.metrics import PROCESS_ERRORS
 from eventwire.redis_store.owners import OwnerStore, Planned, Wants
 from eventwire.retry import retry_outages
 from eventwire.stages.ingest import REDIS_OUTAGES
@@ -90,16 +91,29 @@ async def _apply(
             want.steps.add(event["id"])
         snapshots = await store.read(wanted)
         plans: list[tuple[int, Planned]] = []
+        broken: set[str] = set()
+        again: list[int] = []
         for i in pending:
-            snapshot = snapshots[owners[i] or ""]
+            owner = owners[i] or ""
+            if owner in broken:
+                again.append(i)  # its state in memory may be half changed: read it afresh
+                continue
+            snapshot = snapshots[owner]
             event_id = records[i]["event"]["id"]
             if event_id in snapshot.committed:
                 steps[i] = Step.replay(event_id, snapshot.state.owner, snapshot.committed[event_id])
                 continue
-            step = process_event(snapshot.state, records[i], triggers, timeout_ms)
-            plans.append((i, store.plan(snapshot.state, step)))
+            try:
+                step = process_event(snapshot.state, records[i], triggers, timeout_ms)
+                plans.append((i, store.plan(snapshot.state, step)))
+            except Exception:
+                # A bug on one event must not stop the stream: it is published without its
+                # state, counted and logged, and its owner's other events are read afresh.
+                log.exception("bug while processing event %s; its state is not applied", event_id)
+                PROCESS_ERRORS.inc()
+                broken.add(owner)
         replies = await store.commit([plan for _, plan in plans])
-        pending = []
+        pending = again
         for (i, plan), reply in zip(plans, replies, strict=True):
             if reply == "ok":
                 steps[i] = plan.step

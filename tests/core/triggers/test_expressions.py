@@ -75,3 +75,17 @@ def test_nothing_is_evaluated_as_python():
         compile_expression("__import__('os').system('true')", "x")(DOC)
         == "__import__('os').system('true')"
     )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"$round": 1e30},
+        {"$multiply": [1e200, 1e200]},
+        {"$add": [2**53, 2**53]},
+        {"$floor": 1e300},
+        {"$round": "$event.properties.huge"},
+    ],
+)
+def test_results_past_json_exact_numbers_are_null(spec):
+    assert compile_expression(spec, "amount")({"event": {"properties": {"huge": 10**30}}}) is None

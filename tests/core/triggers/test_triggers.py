@@ -120,7 +120,15 @@ def test_every_problem_of_a_trigger_is_named_together():
             "award_points",
             {"amount": None},
             False,
-            {"points": 10, "skipped": "amount is not a positive number"},
+            {"points": 10, "skipped": "amount is not a positive number up to 2^53"},
+            {"points": 10},
+        ),
+        (
+            ProfileState(points=10),
+            "award_points",
+            {"amount": 10**30},
+            False,
+            {"points": 10, "skipped": "amount is not a positive number up to 2^53"},
             {"points": 10},
         ),
         (
@@ -128,7 +136,7 @@ def test_every_problem_of_a_trigger_is_named_together():
             "award_points",
             {"amount": -5},
             False,
-            {"points": 10, "skipped": "amount is not a positive number"},
+            {"points": 10, "skipped": "amount is not a positive number up to 2^53"},
             {"points": 10},
         ),
         (

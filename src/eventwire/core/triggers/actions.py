@@ -14,6 +14,7 @@ either; the result says why, so nothing disappears silently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,13 @@ class Applied:
 
 
 def _amount(value: Any) -> int | float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+    """A positive amount within JSON's exact range (2^53), else None (no effect)."""
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= 2**53
+    ):
         return value
     return None
 
@@ -60,7 +67,7 @@ def _points(state: ProfileState, params: dict[str, Any], award: bool) -> Applied
     amount = _amount(params.get("amount"))
     if amount is None:
         return Applied(
-            False, {"points": state.points, "skipped": "amount is not a positive number"}
+            False, {"points": state.points, "skipped": "amount is not a positive number up to 2^53"}
         )
     if award:
         state.points += amount

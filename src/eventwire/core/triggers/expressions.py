@@ -5,7 +5,8 @@
 ``[x, places]``), ``$floor`` and ``$ceil`` compute. Objects and lists are built from their
 compiled members, so a webhook body can be a template. ``"$$text"`` is the literal ``"$text"``.
 Expressions are data: nothing a user sends is evaluated as Python. A reference to a missing
-field, or arithmetic on something that is not a number, gives None (null), as in MongoDB.
+field, or arithmetic on something that is not a number, gives None (null), as in MongoDB; so
+does a result past 2^53, where JSON numbers stop being exact.
 """
 
 from __future__ import annotations
@@ -37,12 +38,23 @@ def lookup(doc: Any, parts: tuple[str, ...]) -> Any:
     return node
 
 
+# Numbers beyond this are not exact in JSON (2^53); expressions give null past it.
+SAFE = 2**53
+
+
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= SAFE
+    )
 
 
-def _tidy(value: float) -> int | float:
-    """12.0 as 12, so that points stay whole numbers when they are."""
+def _tidy(value: float) -> int | float | None:
+    """12.0 as 12, so that points stay whole numbers; null when out of the safe range."""
+    if not math.isfinite(value) or abs(value) > SAFE:
+        return None
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
@@ -70,15 +82,15 @@ def _round(values: list[Any]) -> Any:
     value, places = (values[0], values[1]) if len(values) == 2 else (values[0], 0)
     if not _number(value) or not isinstance(places, int) or isinstance(places, bool):
         return None
-    return _tidy(round(value, places)) if places else round(value)
+    return _tidy(round(value, min(places, 15))) if places else _tidy(round(value))
 
 
 def _floor(values: list[Any]) -> Any:
-    return math.floor(values[0]) if _number(values[0]) else None
+    return _tidy(math.floor(values[0])) if _number(values[0]) else None
 
 
 def _ceil(values: list[Any]) -> Any:
-    return math.ceil(values[0]) if _number(values[0]) else None
+    return _tidy(math.ceil(values[0])) if _number(values[0]) else None
 
 
 # operator -> (function, fewest arguments, most arguments or None)
