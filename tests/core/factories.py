@@ -75,3 +75,38 @@ def order(**overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return event
+
+
+def internal(
+    event_id: str,
+    type_: str,
+    *,
+    profile: str | None = "p-1",
+    session: str | None = "s-1",
+    properties: dict[str, Any] | None = None,
+    received_at: str = "2026-11-24T09:00:00.000Z",
+    traits: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+    identities: dict[str, str] | None = None,
+) -> Any:
+    """An accepted event as the process stage receives it (an internal record)."""
+    return {
+        "event": {
+            "id": event_id,
+            "type": type_,
+            "source_id": "web",
+            "profile_id": profile,
+            "session_id": session,
+            "properties": properties or {},
+            "context": {},
+            "sent_at": None,
+            "received_at": received_at,
+            "definition_version": None,
+            "format": "canonical",
+            "builtin": False,
+        },
+        "publish": True,
+        "session_attributes": attributes or {},
+        "traits": traits or {},
+        "identities": identities or {},
+    }

@@ -13,6 +13,7 @@ from eventwire.core.process import (
 )
 from eventwire.core.triggers.compiled import compile_trigger
 from eventwire.core.triggers.trigger_set import TriggerSet
+from tests.core.factories import internal
 
 T0 = "2026-11-24T09:00:00.000Z"
 MS0 = millis(T0)
@@ -35,26 +36,16 @@ def record(
     when=0,
     profile="p-1",
 ):
-    return {
-        "event": {
-            "id": eid,
-            "type": type_,
-            "source_id": "web",
-            "profile_id": profile,
-            "session_id": session,
-            "properties": props or {},
-            "context": {},
-            "sent_at": None,
-            "received_at": at(when),
-            "definition_version": None,
-            "format": "canonical",
-            "builtin": False,
-        },
-        "publish": True,
-        "session_attributes": attrs or {},
-        "traits": traits or {},
-        "identities": {},
-    }
+    return internal(
+        eid,
+        type_,
+        profile=profile,
+        session=session,
+        properties=props,
+        received_at=at(when),
+        traits=traits,
+        attributes=attrs,
+    )
 
 
 NO_TRIGGERS = TriggerSet()

@@ -13,6 +13,7 @@ from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.stages.process import fire_timers, process_batch
+from tests.core.factories import internal
 
 pytestmark = pytest.mark.services
 TIMEOUT = 30 * 60_000
@@ -51,26 +52,17 @@ def record(
     traits=None,
     at="2026-11-24T09:00:00.000Z",
 ):
-    return {
-        "event": {
-            "id": eid,
-            "type": type_,
-            "source_id": "web",
-            "profile_id": profile,
-            "session_id": session,
-            "properties": {"total": total},
-            "context": {},
-            "sent_at": None,
-            "received_at": at,
-            "definition_version": None,
-            "format": "canonical",
-            "builtin": False,
-        },
-        "publish": True,
-        "session_attributes": attrs or {},
-        "traits": traits or {},
-        "identities": {"email": f"{profile}@example.com"} if profile else {},
-    }
+    return internal(
+        eid,
+        type_,
+        profile=profile,
+        session=session,
+        properties={"total": total},
+        received_at=at,
+        traits=traits,
+        attributes=attrs,
+        identities={"email": f"{profile}@example.com"} if profile else {},
+    )
 
 
 async def test_a_batch_applies_state_and_effects_in_two_round_trips(redis_client, keys):
