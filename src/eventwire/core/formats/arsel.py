@@ -12,18 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from eventwire.core.formats.common import STRICT, dig, optional_sent_at, text
+from eventwire.core.formats.common import STRICT, SourceRef, dig, optional_sent_at, text
 from eventwire.core.formats.model import Identity, ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.reasons import Code, Reason
 from eventwire.core.validation import reasons_from
 
 NAME = "arsel"
-
-
-class _SourceRef(BaseModel):
-    model_config = STRICT
-    id: str = Field(min_length=1, max_length=200)
-    secret: str | None = None
 
 
 class _Payload(BaseModel):
@@ -32,7 +26,7 @@ class _Payload(BaseModel):
     email: str | None = Field(default=None, min_length=3, max_length=320)
     contact_id: str | None = Field(default=None, min_length=1, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict)
-    source: str | _SourceRef | None = Field(default=None, union_mode="left_to_right")
+    source: str | SourceRef | None = Field(default=None, union_mode="left_to_right")
     id: str | None = Field(default=None, min_length=1, max_length=200)
     sent_at: Any = None
 
@@ -73,8 +67,8 @@ def parse(document: dict[str, Any]) -> ParsedMessage | ParseFailure:
     )
 
 
-def _source(source: str | _SourceRef | None) -> tuple[str | None, str | None]:
-    if isinstance(source, _SourceRef):
+def _source(source: str | SourceRef | None) -> tuple[str | None, str | None]:
+    if isinstance(source, SourceRef):
         return source.id, source.secret
     return source, None
 

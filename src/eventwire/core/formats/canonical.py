@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from eventwire.core.formats.common import optional_sent_at
+from eventwire.core.formats.common import STRICT, SourceRef, optional_sent_at
 from eventwire.core.formats.model import Identity, Options, ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.reasons import Reason
 from eventwire.core.validation import reasons_from
 
 NAME = "canonical"
-_STRICT = ConfigDict(extra="forbid", strict=True)
-
-
-class _SourceRef(BaseModel):
-    model_config = _STRICT
-    id: str = Field(min_length=1, max_length=200)
-    secret: str | None = None
 
 
 class _ProfileRef(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     id: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, min_length=3, max_length=320)
     contact_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -31,22 +24,22 @@ class _ProfileRef(BaseModel):
 
 
 class _SessionRef(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     id: str = Field(min_length=1, max_length=200)
 
 
 class _Options(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     profile_less: bool = False
     requires_identity: bool = False
     debug: bool = False
 
 
 class _Envelope(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     id: str | None = Field(default=None, min_length=1, max_length=200)
     type: str = Field(min_length=1, max_length=200)
-    source: _SourceRef
+    source: SourceRef
     profile: _ProfileRef | None = None
     session: _SessionRef | None = None
     properties: dict[str, Any] = Field(default_factory=dict)

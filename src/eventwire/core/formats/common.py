@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from eventwire.core.reasons import Reason
 from eventwire.core.timestamps import parse_sent_at
@@ -13,6 +13,19 @@ STRICT = ConfigDict(extra="forbid", strict=True)
 # Formats whose producers send more than eventwire reads (Tracardi's metadata, request, ...).
 LENIENT = ConfigDict(extra="ignore", strict=True)
 MAX_EVENTS = 1000
+
+
+class Ref(BaseModel):
+    """Something named by id: a session, a source."""
+
+    model_config = STRICT
+    id: str = Field(min_length=1, max_length=200)
+
+
+class SourceRef(Ref):
+    """``source: {"id", "secret"?}``, as the canonical, Tracardi and Arsel payloads write it."""
+
+    secret: str | None = None
 
 
 def text(value: Any) -> str | None:

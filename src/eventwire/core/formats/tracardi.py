@@ -12,21 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eventwire.core.formats.common import LENIENT, MAX_EVENTS, STRICT, dig, text
+from eventwire.core.formats.common import LENIENT, MAX_EVENTS, STRICT, Ref, SourceRef, dig, text
 from eventwire.core.formats.model import Identity, Options, ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.reasons import Reason
 from eventwire.core.validation import reasons_from
 
 NAME = "tracardi"
-
-
-class _Ref(BaseModel):
-    model_config = STRICT
-    id: str = Field(min_length=1, max_length=200)
-
-
-class _SourceRef(_Ref):
-    secret: str | None = None
 
 
 class _ProfileRef(BaseModel):
@@ -52,8 +43,8 @@ class _Options(BaseModel):
 
 class _Payload(BaseModel):
     model_config = LENIENT
-    source: _SourceRef
-    session: _Ref
+    source: SourceRef
+    session: Ref
     profile: _ProfileRef | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     properties: dict[str, Any] = Field(default_factory=dict)
