@@ -28,3 +28,9 @@ REDIS_ROUND_TRIPS = Counter(
 PROCESS_ERRORS = Counter(
     "eventwire_process_errors", "Events published without their state because of a bug (see logs)"
 )
+BATCH_SIZE = Histogram(
+    "eventwire_batch_size",
+    "Messages an agent took in one batch, by stage",
+    ["stage"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+)

@@ -49,6 +49,8 @@ class Run:
     peak_rss_mb: list[float]
     redis_round_trips_per_event: float
     outputs: int
+    mean_batch: dict[str, float] = field(default_factory=dict)
+    cpu_us_per_event: float = 0.0
     paced_rate: float = 0.0
     paced: dict[str, float] = field(default_factory=dict)
 
@@ -74,6 +76,7 @@ class Replicas:
     def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.ports: list[int] = []
+        self.profilers: list[subprocess.Popen[bytes]] = []
         for i in range(count):
             port = 16100 + os.getpid() % 1000 * 2 + i
             log = (log_dir / f"replica-{i}.log").open("wb")
@@ -87,6 +90,29 @@ class Replicas:
             )
             log.close()
             self.ports.append(port)
+
+    def profile(self, out_dir: Path) -> None:
+        """Attach py-spy to every replica; its collapsed stacks land in ``out_dir``."""
+        for i, process in enumerate(self.processes):
+            self.profilers.append(
+                subprocess.Popen(
+                    [
+                        *_py_spy(),
+                        "record",
+                        "--pid",
+                        str(process.pid),
+                        "--rate",
+                        "200",
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out_dir / f"replica-{i}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=(out_dir / f"replica-{i}.py-spy.log").open("wb"),
+                )
+            )
 
     def health(self, port: int) -> dict[str, Any] | None:
         try:
@@ -126,17 +152,44 @@ class Replicas:
                 peaks.append(0.0)
         return peaks
 
-    def round_trips(self) -> float:
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the replicas have used so far."""
         total = 0.0
+        for process in self.processes:
+            try:
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def totals(self) -> dict[str, float]:
+        """Redis round trips, and messages and batches per stage, summed over the replicas."""
+        totals: dict[str, float] = {}
         for port in self.ports:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
                 for family in text_string_to_metric_families(response.read().decode()):
                     for sample in family.samples:
                         if sample.name == "eventwire_redis_round_trips_total":
-                            total += sample.value
-        return total
+                            name = "redis_round_trips"
+                        elif sample.name in (
+                            "eventwire_batch_size_sum",
+                            "eventwire_batch_size_count",
+                        ):
+                            name = f"{sample.labels['stage']}_{sample.name.rsplit('_', 1)[1]}"
+                        else:
+                            continue
+                        totals[name] = totals.get(name, 0.0) + sample.value
+        return totals
 
     def stop(self) -> None:
+        for profiler in self.profilers:  # py-spy writes its file on SIGINT
+            profiler.send_signal(signal.SIGINT)
+        for profiler in self.profilers:
+            try:
+                profiler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
         for process in self.processes:
@@ -144,6 +197,11 @@ class Replicas:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _py_spy() -> list[str]:
+    beside = Path(sys.executable).with_name("py-spy")
+    return [str(beside) if beside.exists() else "py-spy"]
 
 
 async def produce(
@@ -225,6 +283,7 @@ async def run_pipeline(
     log_dir: Path,
     progress: Callable[[int], None],
     paced_count: int,
+    profile_dir: Path | None = None,
 ) -> Run:
     token = uuid.uuid4().hex[:8]
     prefix = f"bench.{token}."
@@ -246,12 +305,19 @@ async def run_pipeline(
     group = Replicas(replicas, env, log_dir)
     try:
         await group.ready(topics.raw)
+        if profile_dir is not None:
+            run_dir = profile_dir / f"{replicas}-replicas"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            group.profile(run_dir)
+        cpu_before = group.cpu_seconds()
         await produce(settings.kafka_bootstrap, topics.raw, messages)
         latencies, first_in, last_out = await drain(
             settings.kafka_bootstrap, topics, expected, 600, progress
         )
+        cpu_us = (group.cpu_seconds() - cpu_before) * 1e6 / len(messages)
         rate = len(messages) / max(0.001, (last_out - first_in) / 1000)
-        trips = group.round_trips() / len(messages)
+        totals = group.totals()
+        trips = totals.get("redis_round_trips", 0.0) / len(messages)
         run = Run(
             replicas,
             len(messages),
@@ -263,6 +329,12 @@ async def run_pipeline(
             round(trips, 3),
             len(latencies),
         )
+        run.cpu_us_per_event = round(cpu_us, 1)
+        run.mean_batch = {
+            stage: round(totals[f"{stage}_sum"] / totals[f"{stage}_count"], 1)
+            for stage in ("ingest", "process")
+            if totals.get(f"{stage}_count")
+        }
         if paced_count:
             # Latency at half the measured rate: a second stream on the same replicas.
             run.paced_rate = round(rate / 2)
@@ -298,6 +370,7 @@ async def bench(
     config_dir: Path,
     progress: Callable[[str, int, int], None],
     paced_count: int,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     messages = stream(count)
     expected = expected_outputs(messages, config_dir)
@@ -310,7 +383,15 @@ async def bench(
             progress(label, seen, expected)
 
         run = await run_pipeline(
-            settings, replicas, messages, expected, config_dir, log_dir, report, paced_count
+            settings,
+            replicas,
+            messages,
+            expected,
+            config_dir,
+            log_dir,
+            report,
+            paced_count,
+            profile_dir,
         )
         runs.append(run)
     # The ceiling, over the very same messages.
@@ -333,6 +414,8 @@ async def bench(
                 "peak_rss_mb": max(r.peak_rss_mb),
                 "peak_rss_mb_per_replica": r.peak_rss_mb,
                 "redis_round_trips_per_event": r.redis_round_trips_per_event,
+                "cpu_us_per_event": r.cpu_us_per_event,
+                "mean_batch": r.mean_batch,
                 "outputs": r.outputs,
                 "paced_rate": r.paced_rate,
                 "paced_latency": r.paced,

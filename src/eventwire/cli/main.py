@@ -252,7 +252,15 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     help="Messages sent at half the measured rate, for latency (0: skip).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_command(events: int, replicas: str, paced: int, as_json: bool) -> None:
+@click.option(
+    "--profile",
+    "profile_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Record every replica with py-spy (collapsed stacks) into this folder.",
+)
+def bench_command(
+    events: int, replicas: str, paced: int, as_json: bool, profile_dir: Path | None
+) -> None:
     """Measure the pipeline against a bare aiokafka loop over the same messages."""
     from eventwire.bench.run import bench
 
@@ -271,7 +279,9 @@ def bench_command(events: int, replicas: str, paced: int, as_json: bool) -> None
         if done >= total:
             bar.__exit__(None, None, None)
 
-    result = asyncio.run(bench(settings, events, counts, settings.config_dir, progress, paced))
+    result = asyncio.run(
+        bench(settings, events, counts, settings.config_dir, progress, paced, profile_dir)
+    )
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -16,6 +16,7 @@ from eventwire.core.decode import Limits
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
+from eventwire.kafka.chunked_consumer import ChunkedTransport
 from eventwire.kafka.deliver_agent import Deliverer, make_enqueue_agent
 from eventwire.kafka.ingest_agent import make_ingest_agent
 from eventwire.kafka.process_agent import make_process_agent, make_scheduler
@@ -57,6 +58,8 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
         web_in_thread=False,
     )
+    # Set before any topic or agent asks for the transport (see kafka/chunked_consumer.py).
+    app.transport = ChunkedTransport(app.conf.broker_consumer, app)
     raw_topic = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw")
     publisher = Publisher(lambda: app.producer)
     limits = Limits(settings.max_message_bytes, settings.max_depth)
@@ -160,5 +163,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     def _tune_gc(*_: Any, **__: Any) -> None:
         # Fewer young-generation collections: the hot path allocates many short-lived dicts.
         gc.set_threshold(50_000, 20, 50)
+
+    async def _freeze_startup_objects() -> None:
+        # What exists once the worker runs lives for good: keep it out of every collection.
+        gc.freeze()
+
+    app.task(_freeze_startup_objects)
 
     return app

@@ -18,7 +18,7 @@ from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
-from eventwire.metrics import ACCEPTED, REJECTED
+from eventwire.metrics import ACCEPTED, BATCH_SIZE, REJECTED
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.stats import StatsStore
 from eventwire.retry import retry_outages
@@ -48,7 +48,9 @@ def make_ingest_agent(
     batch_wait: float,
 ) -> Callable[[Any], Any]:
     async def ingest_agent(stream: Any) -> None:
+        sizes = BATCH_SIZE.labels("ingest")
         async for batch in stream.noack_take(batch_size, within=batch_wait):
+            sizes.observe(len(batch))
             raws = [raw_message(event.message) for event in batch]
             now_ms = int(time.time() * 1000)
             outcomes = await ingest_batch(raws, registry(), limits, identities(), now_ms)

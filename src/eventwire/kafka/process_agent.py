@@ -18,7 +18,7 @@ from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.effects import EffectRecord
 from eventwire.kafka.publisher import Publisher
-from eventwire.metrics import EFFECTS, LATENCY
+from eventwire.metrics import BATCH_SIZE, EFFECTS, LATENCY
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.stages.process import fire_timers, process_batch
 
@@ -33,7 +33,9 @@ def make_process_agent(
     batch_wait: float,
 ) -> Callable[[Any], Any]:
     async def process_agent(stream: Any) -> None:
+        sizes = BATCH_SIZE.labels("process")
         async for batch in stream.noack_take(batch_size, within=batch_wait):
+            sizes.observe(len(batch))
             records: list[InternalRecord] = [orjson.loads(event.message.value) for event in batch]
             out = await process_batch(records, store, registry().triggers, timeout_ms)
             await publisher.publish(

@@ -54,4 +54,8 @@ def run_worker(settings: Settings) -> None:
         logging_config=logging_config(settings),
         loop=loop,
     )
+    # Faust's terminal spinner lowers the root logger to DEBUG (so it can spin on every record)
+    # and leaves only the handler filtering: every library debug call on the hot path then
+    # builds a log record. No spinner: the configured level is the logger's level.
+    worker.spinner = None
     worker.execute_from_commandline()

@@ -11,7 +11,7 @@ however often it is computed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,11 @@ from eventwire.core.owner import HISTORY_CAP, AbsenceWindow, OwnerState, Session
 from eventwire.core.process import Step, Timer
 from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
-from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT, ScriptRunner
+from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT, READ_OWNER, ScriptRunner
 
 _IDENTITY_FIELDS = ("email", "contact_id", "user_id")
+# The owner's keys read_owner.lua reads first, in its order.
+_READ_PARTS = ("version", "profile", "traits", "counters", "clients", "fired", "absences", "seen")
 
 
 def dumps(value: Any) -> str:
@@ -83,6 +85,7 @@ class OwnerStore:
         layout: list[tuple[str, Wants, list[str], list[str], list[str]]] = []
 
         def build(pipe: Any) -> None:
+            layout.clear()  # built again when Redis forgot the scripts
             for owner, want in wanted.items():
                 sessions, types, steps = (
                     sorted(want.sessions),
@@ -90,26 +93,21 @@ class OwnerStore:
                     sorted(want.steps),
                 )
                 layout.append((owner, want, sessions, types, steps))
-                pipe.get(keys.owned(owner, "version"))
-                pipe.hgetall(keys.owned(owner, "profile"))
-                pipe.hgetall(keys.owned(owner, "traits"))
-                pipe.hgetall(keys.owned(owner, "counters"))
-                pipe.smembers(keys.owned(owner, "clients"))
-                pipe.hgetall(keys.owned(owner, "fired"))
-                pipe.hgetall(keys.owned(owner, "absences"))
-                for session_id in sessions:
-                    pipe.hgetall(keys.session(owner, session_id))
-                for type_ in types:
-                    pipe.zrangebyscore(
-                        keys.history(owner, type_), want.history_since_ms, "+inf", withscores=True
-                    )
-                if steps:
-                    pipe.hmget(keys.owned(owner, "seen"), steps)
+                self._scripts.queue(
+                    pipe,
+                    READ_OWNER,
+                    [
+                        *(keys.owned(owner, part) for part in _READ_PARTS),
+                        *(keys.session(owner, s) for s in sessions),
+                        *(keys.history(owner, t) for t in types),
+                    ],
+                    [len(sessions), len(types), want.history_since_ms, *steps],
+                )
 
-        replies = iter(await self._scripts.run(build))
+        replies = await self._scripts.run(build)
         return {
-            owner: _snapshot(owner, want, sessions, types, steps, replies)
-            for owner, want, sessions, types, steps in layout
+            owner: _snapshot(owner, want, sessions, types, steps, reply)
+            for (owner, want, sessions, types, steps), reply in zip(layout, replies, strict=True)
         }
 
     # --- writing --------------------------------------------------------------------------
@@ -273,34 +271,40 @@ class _Writes:
         self.writes.append([command, self._index[key], *(str(a) for a in arguments)])
 
 
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A hash from HGETALL's flat field/value reply inside a script's reply."""
+    it = iter(flat)
+    return dict(zip(it, it, strict=True))
+
+
 def _snapshot(
     owner: str,
     want: Wants,
     sessions: list[str],
     types: list[str],
     steps: list[str],
-    replies: Iterator[Any],
+    reply: list[Any],
 ) -> Snapshot:
-    """One owner's state from its replies, in the order ``read`` asked for them."""
+    """One owner's state from read_owner.lua's reply."""
+    version, profile, traits, counters, clients, fired, absences, found, history, seen = reply
     state = OwnerState(owner, want.profile_id)
-    state.version = next(replies) or ""
-    _load_profile(state, next(replies))
-    state.wallet.traits = {k: orjson.loads(v) for k, v in next(replies).items()}
-    state.counters = {k: int(v) for k, v in next(replies).items()}
-    state.client_ids = set(next(replies))
-    state.fired = {k: orjson.loads(v) for k, v in next(replies).items()}
-    state.absences = dict(next(replies))  # decoded when an event needs one (OwnerState.window)
-    for session_id in sessions:
-        found = next(replies)
-        if found:
-            state.sessions[session_id] = _session(found)
-    for type_ in types:
-        state.history[type_] = sorted(int(score) for _, score in next(replies))
-    committed = {}
-    if steps:
-        for step_id, stored in zip(steps, next(replies), strict=True):
-            if stored is not None:
-                committed[step_id] = orjson.loads(stored)
+    state.version = version
+    _load_profile(state, _pairs(profile))
+    state.wallet.traits = {k: orjson.loads(v) for k, v in _pairs(traits).items()}
+    state.counters = {k: int(v) for k, v in _pairs(counters).items()}
+    state.client_ids = set(clients)
+    state.fired = {k: orjson.loads(v) for k, v in _pairs(fired).items()}
+    state.absences = dict(_pairs(absences))  # decoded when an event needs one (OwnerState.window)
+    for session_id, fields in zip(sessions, found, strict=True):
+        if fields:
+            state.sessions[session_id] = _session(_pairs(fields))
+    for type_, scores in zip(types, history, strict=True):
+        state.history[type_] = [int(float(score)) for score in scores]
+    committed = {
+        step_id: orjson.loads(stored)
+        for step_id, stored in zip(steps, seen, strict=True)
+        if stored is not None
+    }
     return Snapshot(state, committed)
 
 

@@ -34,7 +34,8 @@ COMMIT = Script.load("commit")
 CLAIM_TIMERS = Script.load("claim_timers")
 CONFIG_PUT = Script.load("config_put")
 CONFIG_READ = Script.load("config_read")
-ALL = (COMMIT, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ)
+READ_OWNER = Script.load("read_owner")
+ALL = (COMMIT, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ, READ_OWNER)
 
 
 class ScriptRunner:
