@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -55,13 +55,15 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout / 4),
         producer_acks=-1,
         producer_linger_ms=5,
+        producer_max_batch_size=512 * 1024,  # one record batch per partition per publish
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
         web_in_thread=False,
     )
     # Set before any topic or agent asks for the transport (see kafka/chunked_consumer.py).
     app.transport = ChunkedTransport(app.conf.broker_consumer, app)
     raw_topic = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw")
-    publisher = Publisher(lambda: app.producer)
+    # aiokafka's own producer under Faust's (started with the app), for its batch API.
+    publisher = Publisher(lambda: cast(Any, app.producer)._ensure_producer())
     limits = Limits(settings.max_message_bytes, settings.max_depth)
     # redis-py connects on first use, so creating the client here does no I/O.
     redis_client = connect(settings.redis_url.get_secret_value())
