@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     # Partitions of the topics eventwire creates; the replicas that can share work.
     partitions: int = Field(default=8, ge=1)
     batch_size: int = Field(default=1000, ge=1)
-    batch_wait: Seconds = 0.01
     commit_interval: Seconds = 1.0
     # How soon a replica that died (SIGKILL, lost host) loses its partitions to the others.
     kafka_session_timeout: Seconds = 10.0

@@ -57,10 +57,13 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         producer_linger_ms=5,
         producer_max_batch_size=512 * 1024,  # one record batch per partition per publish
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
+        # A fetched chunk is at most one batch: a route's queue holds a few chunks, so
+        # memory stays bounded however far behind the worker is.
+        broker_max_poll_records=settings.batch_size,
         web_in_thread=False,
     )
     # Set before any topic or agent asks for the transport (see kafka/chunked_consumer.py).
-    app.transport = ChunkedTransport(app.conf.broker_consumer, app)
+    transport = app.transport = ChunkedTransport(app.conf.broker_consumer, app)
     raw_topic = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw")
     # aiokafka's own producer under Faust's (started with the app), for its batch API.
     publisher = Publisher(lambda: cast(Any, app.producer)._ensure_producer())
@@ -76,10 +79,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         limits,
         topics,
         publisher,
+        transport.route(topics.raw),
         settings.batch_size,
-        settings.batch_wait,
     )
     app.agent(raw_topic, name="eventwire.ingest")(agent)
+    app.topics.add(raw_topic)  # the agent takes lists from its route, never its stream
 
     owners = OwnerStore(redis_client, Keys(settings.redis_prefix))
     timeout_ms = int(settings.session_timeout * 1000)
@@ -92,10 +96,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         timeout_ms,
         topics,
         publisher,
+        transport.route(topics.internal),
         settings.batch_size,
-        settings.batch_wait,
     )
     app.agent(internal_topic, name="eventwire.process")(process)
+    app.topics.add(internal_topic)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
         next_tick_on_outage(
             make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher),
@@ -114,8 +119,9 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         topics.effects, key_type=bytes, value_type=bytes, value_serializer="raw"
     )
     app.agent(effects_topic, name="eventwire.webhooks")(
-        make_enqueue_agent(queue, settings.batch_size, settings.batch_wait)
+        make_enqueue_agent(queue, transport.route(topics.effects), settings.batch_size)
     )
+    app.topics.add(effects_topic)
     deliverer = Deliverer(
         queue,
         WebhookClient(

@@ -1,18 +1,24 @@
-"""Faust's Kafka consumer, delivering each fetched chunk under one wait instead of one per message.
+"""Faust's Kafka consumer, delivering each fetched chunk at once instead of message by message.
 
-Stock faust-streaming (0.15.3, pinned) wraps every message's delivery in
-``Service.wait_first(callback(message), suspend_flow.wait())``: four tasks and an
-``asyncio.wait`` per message, so a rebalance can interrupt a delivery blocked on a full
-stream buffer. Profiles put that at the top of the worker's per-message cost. This consumer
-keeps everything else as it is (fetching, the conductor, agents, acks, commits) and wraps
-the delivery of a whole ``getmany`` chunk in that wait instead.
+Stock faust-streaming (0.15.3, pinned) hands every message to the agents one at a time: a
+``Service.wait_first(callback(message), suspend_flow.wait())`` (four tasks and an
+``asyncio.wait``), then the conductor (a lock, flow control, an Event, a queue put), then
+the stream (a queue get, processors, the take buffer). Profiles put that path at the top of
+the worker's per-message cost. Two changes, everything else stays Faust's (fetching,
+partition assignment, agents, acks, commits, rebalancing):
 
-Why it stays exact: a rebalance stops the fetcher (cancelling this loop and the chunk being
-delivered) and seeks every assigned partition back to its committed offset; offsets are
-committed only for acked messages, and messages are acked only after their outputs are
-published. A message of a cancelled chunk that was never delivered is therefore fetched
-again, as with the stock loop. Tests: tests/kafka/test_chunked_consumer.py (two workers
-rebalancing, committed positions after SIGKILL).
+1. a whole ``getmany`` chunk is delivered under one ``wait_first``;
+2. topics with a ``BatchRoute`` skip the conductor: their messages go to the route's queue
+   as one list per chunk, and the agent takes lists from it (``BatchRoute.take``), tracks
+   them as Faust's stream does, and acks them through the consumer once published.
+
+Why it stays exact: offsets are committed only for acked messages, and messages are acked
+only after their outputs are published. A rebalance stops the fetcher (cancelling this loop
+and the chunk being delivered), waits for the tracked messages to be acked, clears the
+route queues with Faust's own channel buffers (they are flow-control queues), and seeks
+every assigned partition back to its committed offset; whatever was not acked is fetched
+again. Tests: tests/kafka/test_chunked_consumer.py (two workers rebalancing, committed
+positions after SIGKILL).
 """
 
 from __future__ import annotations
@@ -22,9 +28,42 @@ from typing import Any
 
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, Message
+from faust.types import TP, AppT, Message
+from mode.utils.queues import FlowControlQueue
 
 Chunk = list[tuple[TP, Message]]
+
+
+class BatchRoute:
+    """The messages of one topic, as lists, for the one agent that reads that topic."""
+
+    def __init__(self, app: AppT, max_chunks: int = 4) -> None:
+        self._app = app
+        # Faust clears flow-control queues with its own buffers when partitions move.
+        self._queue: FlowControlQueue[list[Message]] = FlowControlQueue(
+            maxsize=max_chunks, flow_control=app.flow_control, clear_on_resume=True
+        )
+
+    async def put(self, messages: list[Message]) -> None:
+        await self._queue.put(messages)  # waits while full: back-pressure on the fetcher
+
+    async def take(self, max_messages: int) -> list[Message]:
+        """The next chunk, joined by the chunks already waiting while under ``max_messages``
+        (so at most that plus one chunk; no waiting for more: a busy stream gets big
+        batches, a quiet one low latency)."""
+        messages = list(await self._queue.get())
+        while len(messages) < max_messages and not self._queue.empty():
+            messages += self._queue.get_nowait()
+        track = self._app.consumer.track_message
+        for message in messages:
+            track(message)
+        return messages
+
+    def ack(self, messages: list[Message]) -> None:
+        """Once their outputs are published: the consumer may commit past them."""
+        ack = self._app.consumer.ack
+        for message in messages:
+            ack(message)
 
 
 class ChunkedConsumer(faust_aiokafka.Consumer):
@@ -61,6 +100,8 @@ class ChunkedConsumer(faust_aiokafka.Consumer):
         missing from the log, e.g. transaction markers) for acks, commit every N acks,
         deliver to the conductor, move the read offset."""
         callback = self.callback
+        routes: dict[str, BatchRoute] = getattr(self.transport, "routes", {})
+        routed: dict[str, list[Message]] = {}
         read_offset = self._read_offset
         commit_every = self._commit_every
         acks_enabled_for = self.app.topics.acks_enabled_for
@@ -77,9 +118,23 @@ class ChunkedConsumer(faust_aiokafka.Consumer):
             if commit_every is not None and self._n_acked >= commit_every:
                 self._n_acked = 0
                 await self.commit()
-            await callback(message)
+            if message.topic in routes:
+                routed.setdefault(message.topic, []).append(message)
+            else:
+                await callback(message)
             read_offset[tp] = offset
+        for topic, messages in routed.items():
+            await routes[topic].put(messages)
 
 
 class ChunkedTransport(faust_aiokafka.Transport):
     Consumer = ChunkedConsumer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.routes: dict[str, BatchRoute] = {}
+
+    def route(self, topic: str) -> BatchRoute:
+        """Deliver ``topic``'s messages as lists (see BatchRoute); call before the app starts."""
+        route = self.routes[topic] = BatchRoute(self.app)
+        return route

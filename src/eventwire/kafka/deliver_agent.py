@@ -18,6 +18,7 @@ import orjson
 from eventwire.core.outputs import Output
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.retries import RetryPolicy
+from eventwire.kafka.chunked_consumer import BatchRoute
 from eventwire.kafka.publisher import Publisher
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import retry_outages
@@ -33,11 +34,13 @@ def now_ms() -> int:
 
 
 def make_enqueue_agent(
-    queue: WebhookQueue, batch_size: int, batch_wait: float
+    queue: WebhookQueue, route: BatchRoute, batch_size: int
 ) -> Callable[[Any], Any]:
-    async def enqueue_agent(stream: Any) -> None:
-        async for batch in stream.noack_take(batch_size, within=batch_wait):
-            effects = [orjson.loads(event.message.value) for event in batch]
+    async def enqueue_agent(_stream: Any) -> None:
+        # Messages come as lists from the route (kafka/chunked_consumer.py), not the stream.
+        while True:
+            batch = await route.take(batch_size)
+            effects = [orjson.loads(message.value or b"null") for message in batch]
             hooks = [e for e in effects if isinstance(e, dict) and e.get("type") == "call_webhook"]
             if hooks:
                 await retry_outages(
@@ -45,8 +48,7 @@ def make_enqueue_agent(
                     REDIS_OUTAGES,
                     "queueing webhooks",
                 )
-            for event in batch:
-                await stream.ack(event)
+            route.ack(batch)
 
     return enqueue_agent
 

@@ -16,6 +16,7 @@ from eventwire.core.ingest import Accepted, Outcome
 from eventwire.core.outputs import ingest_outputs
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
+from eventwire.kafka.chunked_consumer import BatchRoute
 from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
 from eventwire.metrics import ACCEPTED, BATCH_SIZE, REJECTED
@@ -44,14 +45,16 @@ def make_ingest_agent(
     limits: Limits,
     topics: Topics,
     publisher: Publisher,
+    route: BatchRoute,
     batch_size: int,
-    batch_wait: float,
 ) -> Callable[[Any], Any]:
-    async def ingest_agent(stream: Any) -> None:
+    async def ingest_agent(_stream: Any) -> None:
+        # Messages come as lists from the route (kafka/chunked_consumer.py), not the stream.
         sizes = BATCH_SIZE.labels("ingest")
-        async for batch in stream.noack_take(batch_size, within=batch_wait):
+        while True:
+            batch = await route.take(batch_size)
             sizes.observe(len(batch))
-            raws = [raw_message(event.message) for event in batch]
+            raws = [raw_message(message) for message in batch]
             now_ms = int(time.time() * 1000)
             outcomes = await ingest_batch(raws, registry(), limits, identities(), now_ms)
             await publisher.publish(ingest_outputs(outcomes, topics))
@@ -65,7 +68,6 @@ def make_ingest_agent(
                 REDIS_OUTAGES,
                 "counting",
             )
-            for event in batch:
-                await stream.ack(event)
+            route.ack(batch)
 
     return ingest_agent

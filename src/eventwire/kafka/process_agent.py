@@ -17,6 +17,7 @@ from eventwire.core.process import millis
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.effects import EffectRecord
+from eventwire.kafka.chunked_consumer import BatchRoute
 from eventwire.kafka.publisher import Publisher
 from eventwire.metrics import BATCH_SIZE, EFFECTS, LATENCY
 from eventwire.redis_store.owners import OwnerStore
@@ -29,21 +30,22 @@ def make_process_agent(
     timeout_ms: int,
     topics: Topics,
     publisher: Publisher,
+    route: BatchRoute,
     batch_size: int,
-    batch_wait: float,
 ) -> Callable[[Any], Any]:
-    async def process_agent(stream: Any) -> None:
+    async def process_agent(_stream: Any) -> None:
+        # Messages come as lists from the route (kafka/chunked_consumer.py), not the stream.
         sizes = BATCH_SIZE.labels("process")
-        async for batch in stream.noack_take(batch_size, within=batch_wait):
+        while True:
+            batch = await route.take(batch_size)
             sizes.observe(len(batch))
-            records: list[InternalRecord] = [orjson.loads(event.message.value) for event in batch]
+            records: list[InternalRecord] = [orjson.loads(m.value or b"") for m in batch]
             out = await process_batch(records, store, registry().triggers, timeout_ms)
             await publisher.publish(
                 process_outputs(out.events, out.effects, out.automations, topics)
             )
             observe(records, out.effects)
-            for event in batch:
-                await stream.ack(event)
+            route.ack(batch)
 
     return process_agent
 
