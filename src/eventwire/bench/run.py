@@ -51,6 +51,7 @@ class Run:
     outputs: int
     mean_batch: dict[str, float] = field(default_factory=dict)
     cpu_us_per_event: float = 0.0
+    paced_latencies: list[float] = field(default_factory=list)
     paced_rate: float = 0.0
     paced: dict[str, float] = field(default_factory=dict)
 
@@ -350,6 +351,7 @@ async def run_pipeline(
                 progress,
                 since_ms=paced_from,
             )
+            run.paced_latencies = paced
             run.paced = {
                 q: round(percentile(paced, v), 1)
                 for q, v in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99))
@@ -371,6 +373,7 @@ async def bench(
     progress: Callable[[str, int, int], None],
     paced_count: int,
     profile_dir: Path | None = None,
+    plot_path: Path | None = None,
 ) -> dict[str, Any]:
     messages = stream(count)
     expected = expected_outputs(messages, config_dir)
@@ -402,6 +405,17 @@ async def bench(
     bare = await bare_loop(settings.kafka_bootstrap, bare_topics.raw, bare_topics.events, count)
     progress("bare loop", 1, 1)
     one = next((r for r in runs if r.replicas == 1), runs[0])
+    if plot_path is not None:
+        from eventwire.bench.plot import latency_plot
+
+        latency_plot(
+            {
+                f"{r.replicas} replica(s), paced at {r.paced_rate:,.0f} msg/s": r.paced_latencies
+                for r in runs
+            },
+            plot_path,
+            f"eventwire latency at half its measured rate ({count:,} messages per run)",
+        )
     return {
         "runs": [
             {

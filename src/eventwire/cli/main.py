@@ -258,8 +258,19 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Record every replica with py-spy (collapsed stacks) into this folder.",
 )
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the paced runs' latency distribution as a PNG (needs matplotlib).",
+)
 def bench_command(
-    events: int, replicas: str, paced: int, as_json: bool, profile_dir: Path | None
+    events: int,
+    replicas: str,
+    paced: int,
+    as_json: bool,
+    profile_dir: Path | None,
+    plot_path: Path | None,
 ) -> None:
     """Measure the pipeline against a bare aiokafka loop over the same messages."""
     from eventwire.bench.run import bench
@@ -280,7 +291,9 @@ def bench_command(
             bar.__exit__(None, None, None)
 
     result = asyncio.run(
-        bench(settings, events, counts, settings.config_dir, progress, paced, profile_dir)
+        bench(
+            settings, events, counts, settings.config_dir, progress, paced, profile_dir, plot_path
+        )
     )
     if as_json:
         click.echo(json.dumps(result))
