@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 
 import pytest
+import redis
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.conftest import ROOT
 
@@ -59,3 +62,20 @@ def test_bench_prints_the_spec_shape(services):
     assert set(run["paced_latency"]) == {"p50_ms", "p95_ms", "p99_ms"}
     assert result["bare_loop_events_per_s"] > 0
     assert result["ratio"] == round(run["events_per_s"] / result["bare_loop_events_per_s"], 3)
+    assert run["cpu_us_per_event"] > 0
+    assert set(run["mean_batch"]) == {"ingest", "process"}
+    # The run cleans up after itself: no topic, no Redis key left.
+    token = run["topic_prefix"].removeprefix("bench.").rstrip(".")
+    assert token
+    assert not redis.Redis.from_url(services["redis"]).keys(f"bench:{token}:*")
+    left = asyncio.run(topics_named(services["kafka"], run["topic_prefix"]))
+    assert left == []
+
+
+async def topics_named(kafka: str, prefix: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        return [t for t in await admin.list_topics() if t.startswith(prefix)]
+    finally:
+        await admin.close()

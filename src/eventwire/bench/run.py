@@ -32,7 +32,7 @@ from eventwire.core.decode import Limits
 from eventwire.core.ingest import Accepted, ingest
 from eventwire.core.raw import RawMessage
 from eventwire.core.topics import Topics
-from eventwire.kafka.admin import ensure_topics
+from eventwire.kafka.admin import delete_topics, ensure_topics
 from eventwire.settings import Settings
 
 PARTITIONS = 4
@@ -52,6 +52,8 @@ class Run:
     mean_batch: dict[str, float] = field(default_factory=dict)
     cpu_us_per_event: float = 0.0
     paced_latencies: list[float] = field(default_factory=list)
+    topic_prefix: str = ""
+    rss_over_time: list[list[float]] = field(default_factory=list)
     paced_rate: float = 0.0
     paced: dict[str, float] = field(default_factory=dict)
 
@@ -152,6 +154,27 @@ class Replicas:
             except (OSError, StopIteration):
                 peaks.append(0.0)
         return peaks
+
+    def rss_mb(self) -> list[float]:
+        """Resident memory of each replica now."""
+        now = []
+        for process in self.processes:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                kb = next(
+                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+                )
+                now.append(round(kb / 1024, 1))
+            except (OSError, StopIteration):
+                now.append(0.0)
+        return now
+
+    async def sample_rss(self, every: float, into: list[list[float]]) -> None:
+        """[seconds since start, MB of each replica...] every ``every`` seconds, until cancelled."""
+        started = time.monotonic()
+        while True:
+            into.append([round(time.monotonic() - started, 1), *self.rss_mb()])
+            await asyncio.sleep(every)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the replicas have used so far."""
@@ -311,10 +334,15 @@ async def run_pipeline(
             run_dir.mkdir(parents=True, exist_ok=True)
             group.profile(run_dir)
         cpu_before = group.cpu_seconds()
-        await produce(settings.kafka_bootstrap, topics.raw, messages)
-        latencies, first_in, last_out = await drain(
-            settings.kafka_bootstrap, topics, expected, 600, progress
-        )
+        rss: list[list[float]] = []
+        sampling = asyncio.create_task(group.sample_rss(max(1.0, len(messages) / 20_000), rss))
+        try:
+            await produce(settings.kafka_bootstrap, topics.raw, messages)
+            latencies, first_in, last_out = await drain(
+                settings.kafka_bootstrap, topics, expected, 3600, progress
+            )
+        finally:
+            sampling.cancel()
         cpu_us = (group.cpu_seconds() - cpu_before) * 1e6 / len(messages)
         rate = len(messages) / max(0.001, (last_out - first_in) / 1000)
         totals = group.totals()
@@ -331,6 +359,8 @@ async def run_pipeline(
             len(latencies),
         )
         run.cpu_us_per_event = round(cpu_us, 1)
+        run.topic_prefix = prefix
+        run.rss_over_time = rss
         run.mean_batch = {
             stage: round(totals[f"{stage}_sum"] / totals[f"{stage}_count"], 1)
             for stage in ("ingest", "process")
@@ -359,6 +389,26 @@ async def run_pipeline(
         return run
     finally:
         group.stop()
+        await forget(settings, topics, f"bench:{token}:")
+
+
+async def forget(settings: Settings, topics: Topics, redis_prefix: str) -> None:
+    """Delete a run's topics and Redis keys: repeated runs must not pile up data."""
+    from eventwire.redis_store.connection import connect
+
+    await delete_topics(settings.kafka_bootstrap, topics.all())
+    client = connect(settings.redis_url.get_secret_value())
+    try:
+        batch: list[str] = []
+        async for key in client.scan_iter(match=f"{redis_prefix}*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                await client.unlink(*batch)
+                batch.clear()
+        if batch:
+            await client.unlink(*batch)
+    finally:
+        await client.aclose()
 
 
 def expected_outputs_of(messages: list[Message], config_dir: Path) -> int:
@@ -402,7 +452,10 @@ async def bench(
     await ensure_topics(settings.kafka_bootstrap, [bare_topics.raw, bare_topics.events], PARTITIONS)
     await produce(settings.kafka_bootstrap, bare_topics.raw, messages)
     progress("bare loop", 0, 1)
+    cpu_before = time.process_time()
     bare = await bare_loop(settings.kafka_bootstrap, bare_topics.raw, bare_topics.events, count)
+    bare_cpu_us = (time.process_time() - cpu_before) * 1e6 / count
+    await delete_topics(settings.kafka_bootstrap, [bare_topics.raw, bare_topics.events])
     progress("bare loop", 1, 1)
     one = next((r for r in runs if r.replicas == 1), runs[0])
     if plot_path is not None:
@@ -429,6 +482,8 @@ async def bench(
                 "peak_rss_mb_per_replica": r.peak_rss_mb,
                 "redis_round_trips_per_event": r.redis_round_trips_per_event,
                 "cpu_us_per_event": r.cpu_us_per_event,
+                "topic_prefix": r.topic_prefix,  # deleted with the run's Redis keys
+                "rss_mb_over_time": r.rss_over_time,  # [s, MB per replica], ~20 samples
                 "mean_batch": r.mean_batch,
                 "outputs": r.outputs,
                 "paced_rate": r.paced_rate,
@@ -437,6 +492,7 @@ async def bench(
             for r in runs
         ],
         "bare_loop_events_per_s": round(bare),
+        "bare_loop_cpu_us_per_event": round(bare_cpu_us, 1),
         "ratio": round(one.events_per_s / bare, 3),
         "logs": str(log_dir),
     }

@@ -298,12 +298,15 @@ def bench_command(
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"\nbare aiokafka loop: {result['bare_loop_events_per_s']:,} messages/s")
+    click.echo(
+        f"\nbare aiokafka loop: {result['bare_loop_events_per_s']:,} messages/s, "
+        f"{result['bare_loop_cpu_us_per_event']} µs CPU/message"
+    )
     for run in result["runs"]:
         click.echo(
             f"{run['replicas']} replica(s): {run['events_per_s']:,} messages/s, "
             f"latency p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
-            f"peak RSS {run['peak_rss_mb']} MB, "
+            f"peak RSS {run['peak_rss_mb']} MB, {run['cpu_us_per_event']} µs CPU/message, "
             f"{run['redis_round_trips_per_event']} Redis round trips/message"
         )
         if run["paced_latency"]:

@@ -70,7 +70,7 @@ class OwnerState:
     # event type -> times (ms) of this owner's events, newest last, at most HISTORY_CAP
     history: dict[str, list[int]] = field(default_factory=dict)
     # window key ("<awaited type>|<trigger id>|<event id>") -> window, or its stored JSON
-    # until it is needed (an owner may hold many open windows; most events touch none).
+    # until it is needed. Only the windows awaiting the types at hand are read.
     absences: dict[str, AbsenceWindow | str] = field(default_factory=dict)
     # what changed since the state was read: part -> names within it
     dirty: dict[str, set[str]] = field(default_factory=dict)
@@ -106,6 +106,11 @@ class OwnerState:
 
 def window_key(awaited_type: str, trigger_id: str, event_id: str) -> str:
     return f"{awaited_type}|{trigger_id}|{event_id}"
+
+
+def awaited_type(key: str) -> str:
+    """The event type a window (by its key) waits for."""
+    return key.split("|", 1)[0]
 
 
 def decode_window(text: str) -> AbsenceWindow:

@@ -26,3 +26,16 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> No
         log.info("created topics %s", ", ".join(missing))
     finally:
         await admin.close()
+
+
+async def delete_topics(bootstrap: str, names: list[str]) -> None:
+    """Delete topics that exist (the benchmark's own, once it is done with them)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="eventwire-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

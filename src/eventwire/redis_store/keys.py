@@ -39,6 +39,10 @@ class Keys:
         """This owner's events of one type: a sorted set of event ids by time, capped."""
         return self.owned(owner, f"history:{type_}")
 
+    def absences(self, owner: str, awaited_type: str) -> str:
+        """Open absence windows awaiting one event type: window key -> window (JSON)."""
+        return self.owned(owner, f"absences:{awaited_type}")
+
     def session_index(self, session_id: str) -> str:
         """session id → owner, so a session can be found by its id alone."""
         return f"{self.prefix}session:{session_id}"

@@ -17,7 +17,13 @@ from typing import Any
 
 import orjson
 
-from eventwire.core.owner import HISTORY_CAP, AbsenceWindow, OwnerState, SessionState
+from eventwire.core.owner import (
+    HISTORY_CAP,
+    AbsenceWindow,
+    OwnerState,
+    SessionState,
+    awaited_type,
+)
 from eventwire.core.process import Step, Timer
 from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
@@ -25,7 +31,7 @@ from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT, READ_OWNER, Scri
 
 _IDENTITY_FIELDS = ("email", "contact_id", "user_id")
 # The owner's keys read_owner.lua reads first, in its order.
-_READ_PARTS = ("version", "profile", "traits", "counters", "clients", "fired", "absences", "seen")
+_READ_PARTS = ("version", "profile", "traits", "counters", "clients", "fired", "seen")
 
 
 def dumps(value: Any) -> str:
@@ -40,6 +46,9 @@ class Wants:
     sessions: set[str] = field(default_factory=set)
     steps: set[str] = field(default_factory=set)
     history_types: frozenset[str] = frozenset()
+    # Absence windows are kept by the event type they await: only the types that the
+    # owner's events (or timers) can cancel or fire are read.
+    absence_types: set[str] = field(default_factory=set)
     # Only timestamps from here on are read: the oldest any $history window can reach.
     history_since_ms: int = 0
 
@@ -82,17 +91,18 @@ class OwnerStore:
 
     async def read(self, wanted: Mapping[str, Wants]) -> dict[str, Snapshot]:
         keys = self._keys
-        layout: list[tuple[str, Wants, list[str], list[str], list[str]]] = []
+        layout: list[tuple[str, Wants, list[str], list[str], list[str], list[str]]] = []
 
         def build(pipe: Any) -> None:
             layout.clear()  # built again when Redis forgot the scripts
             for owner, want in wanted.items():
-                sessions, types, steps = (
+                sessions, types, steps, awaited = (
                     sorted(want.sessions),
                     sorted(want.history_types),
                     sorted(want.steps),
+                    sorted(want.absence_types),
                 )
-                layout.append((owner, want, sessions, types, steps))
+                layout.append((owner, want, sessions, types, steps, awaited))
                 self._scripts.queue(
                     pipe,
                     READ_OWNER,
@@ -100,14 +110,15 @@ class OwnerStore:
                         *(keys.owned(owner, part) for part in _READ_PARTS),
                         *(keys.session(owner, s) for s in sessions),
                         *(keys.history(owner, t) for t in types),
+                        *(keys.absences(owner, t) for t in awaited),
                     ],
-                    [len(sessions), len(types), want.history_since_ms, *steps],
+                    [len(sessions), len(types), len(awaited), want.history_since_ms, *steps],
                 )
 
         replies = await self._scripts.run(build)
         return {
             owner: _snapshot(owner, want, sessions, types, steps, reply)
-            for (owner, want, sessions, types, steps), reply in zip(layout, replies, strict=True)
+            for (owner, want, sessions, types, steps, _), reply in zip(layout, replies, strict=True)
         }
 
     # --- writing --------------------------------------------------------------------------
@@ -196,7 +207,7 @@ class OwnerStore:
                 if timer[0] == "session":
                     pipe.hset(keys.session(timer[1], timer[2]), "close_published", "1")
                 else:
-                    pipe.hdel(keys.owned(timer[1], "absences"), timer[2])
+                    pipe.hdel(keys.absences(timer[1], awaited_type(timer[2])), timer[2])
             for member in claimed:
                 pipe.zrem(keys.timers_inflight(), member)
 
@@ -286,7 +297,7 @@ def _snapshot(
     reply: list[Any],
 ) -> Snapshot:
     """One owner's state from read_owner.lua's reply."""
-    version, profile, traits, counters, clients, fired, absences, found, history, seen = reply
+    version, profile, traits, counters, clients, fired, found, history, absences, seen = reply
     state = OwnerState(owner, want.profile_id)
     state.version = version
     _load_profile(state, _pairs(profile))
@@ -294,7 +305,8 @@ def _snapshot(
     state.counters = {k: int(v) for k, v in _pairs(counters).items()}
     state.client_ids = set(clients)
     state.fired = {k: orjson.loads(v) for k, v in _pairs(fired).items()}
-    state.absences = dict(_pairs(absences))  # decoded when an event needs one (OwnerState.window)
+    for windows in absences:  # decoded when an event needs one (OwnerState.window)
+        state.absences.update(_pairs(windows))
     for session_id, fields in zip(sessions, found, strict=True):
         if fields:
             state.sessions[session_id] = _session(_pairs(fields))
@@ -327,10 +339,11 @@ def _write_changes(writes: _Writes, state: OwnerState) -> None:
         writes.add("SADD", "clients", *sorted(dirty["clients"]))
     for key in sorted(dirty.get("absences", ())):
         window = state.window(key)
+        part = f"absences:{awaited_type(key)}"
         if window is None:
-            writes.add("HDEL", "absences", key)
+            writes.add("HDEL", part, key)
         else:
-            writes.add("HSET", "absences", key, dumps(_window_dict(window)))
+            writes.add("HSET", part, key, dumps(_window_dict(window)))
     for part in sorted(dirty):
         if part.startswith("session:"):
             session = state.sessions[part.removeprefix("session:")]

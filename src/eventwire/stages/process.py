@@ -13,7 +13,7 @@ import orjson
 
 from eventwire.core.ingest import EventRecord
 from eventwire.core.outputs import InternalRecord
-from eventwire.core.owner import OwnerState
+from eventwire.core.owner import OwnerState, awaited_type
 from eventwire.core.process import (
     ABSENT_TIMER,
     NotDue,
@@ -89,6 +89,7 @@ async def _apply(
             if event["session_id"]:
                 want.sessions.add(event["session_id"])
             want.steps.add(event["id"])
+            want.absence_types.add(event["type"])  # the windows this event may cancel
         snapshots = await store.read(wanted)
         plans: list[tuple[int, Planned]] = []
         broken: set[str] = set()
@@ -189,6 +190,7 @@ def _wants_for(timers: Sequence[Timer], triggers: TriggerSet, now_ms: int) -> di
         )
         if timer[0] == ABSENT_TIMER:
             want.steps.add(f"absent:{timer[2]}")
+            want.absence_types.add(awaited_type(timer[2]))
         else:
             want.sessions.add(timer[2])
             want.steps.add(f"timeout:{timer[2]}")
