@@ -1,5 +1,8 @@
 """The ceiling: a bare aiokafka loop over the same messages (consume, parse with orjson,
-produce one output per message with the batch API), with nothing else in the way."""
+produce one output per message with the batch API), with nothing else in the way.
+
+It publishes through the same Publisher as the worker (aiokafka's batch API, one record
+batch per partition), so the two differ only in what eventwire does with a message."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import time
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from eventwire.core.outputs import Output
+from eventwire.kafka.publisher import Publisher
 
 
 async def bare_loop(bootstrap: str, source: str, sink: str, count: int) -> float:
@@ -20,6 +26,7 @@ async def bare_loop(bootstrap: str, source: str, sink: str, count: int) -> float
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=512 * 1024)
+    publisher = Publisher(lambda: producer)
     await consumer.start()
     await producer.start()
     try:
@@ -29,20 +36,19 @@ async def bare_loop(bootstrap: str, source: str, sink: str, count: int) -> float
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             if started is None and batches:
                 started = time.perf_counter()
-            futures = []
+            outputs = []
             for records in batches.values():
                 for record in records:
                     try:
                         document = orjson.loads(record.value or b"null")
                     except orjson.JSONDecodeError:
                         document = None
-                    batch = orjson.dumps(
+                    value = orjson.dumps(
                         {"offset": record.offset, "ok": isinstance(document, dict)}
                     )
-                    futures.append(await producer.send(sink, batch, key=record.key))
-                    done += 1
-            for future in futures:
-                await future
+                    outputs.append(Output(sink, record.key, value))
+            await publisher.publish(outputs)
+            done += len(outputs)
         return count / (time.perf_counter() - (started or time.perf_counter()))
     finally:
         await consumer.stop()

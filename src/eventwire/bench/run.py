@@ -308,6 +308,7 @@ async def run_pipeline(
     progress: Callable[[int], None],
     paced_count: int,
     profile_dir: Path | None = None,
+    paced_rate: float = 0.0,
 ) -> Run:
     token = uuid.uuid4().hex[:8]
     prefix = f"bench.{token}."
@@ -368,7 +369,7 @@ async def run_pipeline(
         }
         if paced_count:
             # Latency at half the measured rate: a second stream on the same replicas.
-            run.paced_rate = round(rate / 2)
+            run.paced_rate = round(paced_rate or rate / 2)
             paced_topics = topics
             sent = messages[:paced_count]
             paced_from = time.time() * 1000 - 50  # only the paced messages' outputs
@@ -424,6 +425,7 @@ async def bench(
     paced_count: int,
     profile_dir: Path | None = None,
     plot_path: Path | None = None,
+    paced_rate: float = 0.0,
 ) -> dict[str, Any]:
     messages = stream(count)
     expected = expected_outputs(messages, config_dir)
@@ -445,6 +447,7 @@ async def bench(
             report,
             paced_count,
             profile_dir,
+            paced_rate,
         )
         runs.append(run)
     # The ceiling, over the very same messages.
@@ -467,7 +470,9 @@ async def bench(
                 for r in runs
             },
             plot_path,
-            f"eventwire latency at half its measured rate ({count:,} messages per run)",
+            "eventwire latency, paced at "
+            + (f"{paced_rate:,.0f} msg/s" if paced_rate else "half the measured rate")
+            + f" ({paced_count:,} messages per run)",
         )
     return {
         "runs": [

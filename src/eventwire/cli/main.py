@@ -251,6 +251,12 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     show_default=True,
     help="Messages sent at half the measured rate, for latency (0: skip).",
 )
+@click.option(
+    "--paced-rate",
+    default=0.0,
+    show_default=True,
+    help="Rate of the paced messages, msg/s (0: half the measured rate).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--profile",
@@ -268,6 +274,7 @@ def bench_command(
     events: int,
     replicas: str,
     paced: int,
+    paced_rate: float,
     as_json: bool,
     profile_dir: Path | None,
     plot_path: Path | None,
@@ -292,7 +299,15 @@ def bench_command(
 
     result = asyncio.run(
         bench(
-            settings, events, counts, settings.config_dir, progress, paced, profile_dir, plot_path
+            settings,
+            events,
+            counts,
+            settings.config_dir,
+            progress,
+            paced,
+            profile_dir,
+            plot_path,
+            paced_rate,
         )
     )
     if as_json:
@@ -312,7 +327,7 @@ def bench_command(
         if run["paced_latency"]:
             paced_latency = run["paced_latency"]
             click.echo(
-                f"   at {run['paced_rate']:,}/s (half): p50 {paced_latency['p50_ms']} ms, "
+                f"   paced at {run['paced_rate']:,}/s: p50 {paced_latency['p50_ms']} ms, "
                 f"p95 {paced_latency['p95_ms']} ms, p99 {paced_latency['p99_ms']} ms"
             )
     click.echo(f"ratio (1 replica / bare loop): {result['ratio']}")
