@@ -142,32 +142,25 @@ class Replicas:
             await asyncio.sleep(0.3)
         raise RuntimeError("replicas did not become ready")
 
-    def peak_rss_mb(self) -> list[float]:
-        peaks = []
+    def _status_mb(self, field: str) -> list[float]:
+        """A memory field of /proc/<pid>/status (VmHWM: peak, VmRSS: now) of each replica."""
+        found = []
         for process in self.processes:
             try:
                 status = Path(f"/proc/{process.pid}/status").read_text()
                 kb = next(
-                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+                    int(line.split()[1]) for line in status.splitlines() if line.startswith(field)
                 )
-                peaks.append(round(kb / 1024, 1))
+                found.append(round(kb / 1024, 1))
             except (OSError, StopIteration):
-                peaks.append(0.0)
-        return peaks
+                found.append(0.0)
+        return found
+
+    def peak_rss_mb(self) -> list[float]:
+        return self._status_mb("VmHWM")
 
     def rss_mb(self) -> list[float]:
-        """Resident memory of each replica now."""
-        now = []
-        for process in self.processes:
-            try:
-                status = Path(f"/proc/{process.pid}/status").read_text()
-                kb = next(
-                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
-                )
-                now.append(round(kb / 1024, 1))
-            except (OSError, StopIteration):
-                now.append(0.0)
-        return now
+        return self._status_mb("VmRSS")
 
     async def sample_rss(self, every: float, into: list[list[float]]) -> None:
         """[seconds since start, MB of each replica...] every ``every`` seconds, until cancelled."""
