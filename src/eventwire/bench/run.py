@@ -200,20 +200,19 @@ class Replicas:
         return totals
 
     def stop(self) -> None:
-        for profiler in self.profilers:  # py-spy writes its file on SIGINT
-            profiler.send_signal(signal.SIGINT)
-        for profiler in self.profilers:
-            try:
-                profiler.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                profiler.kill()
-        for process in self.processes:
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _end(self.profilers, signal.SIGINT)  # py-spy writes its file on SIGINT
+        _end(self.processes, signal.SIGTERM)
+
+
+def _end(processes: list[subprocess.Popen[bytes]], signum: int) -> None:
+    """Signal every process, then wait for each (killing what does not end in 30 s)."""
+    for process in processes:
+        process.send_signal(signum)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _py_spy() -> list[str]:
