@@ -369,7 +369,7 @@ async def run_pipeline(
             paced, _, _ = await drain(
                 settings.kafka_bootstrap,
                 topics,
-                expected + expected_outputs_of(sent, config_dir),
+                expected + expected_outputs(sent, config_dir),
                 600,
                 progress,
                 since_ms=paced_from,
@@ -402,10 +402,6 @@ async def forget(settings: Settings, topics: Topics, redis_prefix: str) -> None:
             await client.unlink(*batch)
     finally:
         await client.aclose()
-
-
-def expected_outputs_of(messages: list[Message], config_dir: Path) -> int:
-    return expected_outputs(messages, config_dir)
 
 
 async def bench(

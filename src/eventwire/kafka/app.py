@@ -64,7 +64,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     )
     # Set before any topic or agent asks for the transport (see kafka/chunked_consumer.py).
     transport = app.transport = ChunkedTransport(app.conf.broker_consumer, app)
-    raw_topic = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+    def bytes_topic(name: str) -> Any:
+        return app.topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+    raw_topic = bytes_topic(topics.raw)
     # aiokafka's own producer under Faust's (started with the app), for its batch API.
     publisher = Publisher(lambda: cast(Any, app.producer)._ensure_producer())
     limits = Limits(settings.max_message_bytes, settings.max_depth)
@@ -79,28 +83,24 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         limits,
         topics,
         publisher,
-        transport.route(topics.raw),
+        transport.route(raw_topic),
         settings.batch_size,
     )
     app.agent(raw_topic, name="eventwire.ingest")(agent)
-    app.topics.add(raw_topic)  # the agent takes lists from its route, never its stream
 
     owners = OwnerStore(redis_client, Keys(settings.redis_prefix))
     timeout_ms = int(settings.session_timeout * 1000)
-    internal_topic = app.topic(
-        topics.internal, key_type=bytes, value_type=bytes, value_serializer="raw"
-    )
+    internal_topic = bytes_topic(topics.internal)
     process = make_process_agent(
         owners,
         lambda: holder.current,
         timeout_ms,
         topics,
         publisher,
-        transport.route(topics.internal),
+        transport.route(internal_topic),
         settings.batch_size,
     )
     app.agent(internal_topic, name="eventwire.process")(process)
-    app.topics.add(internal_topic)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
         next_tick_on_outage(
             make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher),
@@ -115,13 +115,10 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         await redis_client.aclose()
 
     queue = WebhookQueue(redis_client, Keys(settings.redis_prefix))
-    effects_topic = app.topic(
-        topics.effects, key_type=bytes, value_type=bytes, value_serializer="raw"
-    )
+    effects_topic = bytes_topic(topics.effects)
     app.agent(effects_topic, name="eventwire.webhooks")(
-        make_enqueue_agent(queue, transport.route(topics.effects), settings.batch_size)
+        make_enqueue_agent(queue, transport.route(effects_topic), settings.batch_size)
     )
-    app.topics.add(effects_topic)
     deliverer = Deliverer(
         queue,
         WebhookClient(

@@ -28,7 +28,7 @@ from typing import Any
 
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, AppT, Message
+from faust.types import TP, AppT, Message, TopicT
 from mode.utils.queues import FlowControlQueue
 
 Chunk = list[tuple[TP, Message]]
@@ -134,7 +134,12 @@ class ChunkedTransport(faust_aiokafka.Transport):
         super().__init__(*args, **kwargs)
         self.routes: dict[str, BatchRoute] = {}
 
-    def route(self, topic: str) -> BatchRoute:
-        """Deliver ``topic``'s messages as lists (see BatchRoute); call before the app starts."""
-        route = self.routes[topic] = BatchRoute(self.app)
+    def route(self, topic: TopicT) -> BatchRoute:
+        """Deliver ``topic``'s messages as lists (see BatchRoute); call before the app starts.
+        The topic is subscribed here: its agent takes lists from the route and never
+        iterates its stream, which is what would otherwise subscribe it."""
+        route = BatchRoute(self.app)
+        for name in topic.topics:
+            self.routes[name] = route
+        self.app.topics.add(topic)
         return route
