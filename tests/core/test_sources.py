@@ -36,3 +36,26 @@ def test_spec_never_prints_the_secret():
     spec = SourceSpec(id="web", secret=SecretStr("topsecret"))
     assert "topsecret" not in repr(spec)
     assert "topsecret" not in str(spec.model_dump())
+
+
+def test_each_distinct_secret_is_verified_once_and_never_kept_in_clear(monkeypatch):
+    from eventwire.core import sources
+
+    source = Source.from_spec(SourceSpec(id="web", secret=SecretStr("k")))
+    checked: list[str] = []
+    real = sources.secret_matches
+
+    def counting(secret: str, stored: str) -> bool:
+        checked.append(secret)
+        return real(secret, stored)
+
+    monkeypatch.setattr(sources, "secret_matches", counting)
+    verdicts = [source.admits(s) for s in ["k", "k", "wrong", "k", "wrong"]]
+    assert verdicts == [True, True, False, True, False]
+    assert checked == ["k", "wrong"]
+    assert b"k" not in source._verdicts and b"wrong" not in source._verdicts
+    assert all(isinstance(d, bytes) and len(d) == 16 for d in source._verdicts)
+    for n in range(200):  # a flood of wrong secrets keeps the memory bounded
+        assert not source.admits(f"guess-{n}")
+    assert len(source._verdicts) <= 64
+    assert source.admits("k")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 HASH_SCHEME = "sha256"
+# Verdicts are remembered by a keyed digest of the presented secret (a key of this process
+# alone), never by the secret itself; at most this many per source.
+_VERDICT_KEY = secrets.token_bytes(16)
+_VERDICTS_KEPT = 64
 
 
 def hash_secret(secret: str, salt: str | None = None) -> str:
@@ -53,6 +57,9 @@ class Source:
     secret_hash: str | None
     allow_undeclared: bool
     enabled: bool
+    # keyed digest of a presented secret -> whether it matched: each distinct secret is
+    # verified against the stored hash once, not once per message.
+    _verdicts: dict[bytes, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_spec(cls, spec: SourceSpec) -> Source:
@@ -67,4 +74,13 @@ class Source:
             return False
         if self.secret_hash is None:
             return True
-        return secret is not None and secret_matches(secret, self.secret_hash)
+        if secret is None:
+            return False
+        digest = hashlib.blake2b(secret.encode(), key=_VERDICT_KEY, digest_size=16).digest()
+        verdict = self._verdicts.get(digest)
+        if verdict is None:
+            verdict = secret_matches(secret, self.secret_hash)
+            if len(self._verdicts) >= _VERDICTS_KEPT:
+                self._verdicts.clear()  # a flood of wrong secrets costs a hash each, no memory
+            self._verdicts[digest] = verdict
+        return verdict
