@@ -1,4 +1,6 @@
-"""The Faust app: topics, agents and web pages wired from settings."""
+"""The composition root: the one place where settings become a running worker. It builds
+the Faust app, the Redis and Kafka adapters, the process stage, its agent and timers, the
+webhook deliverer and the admin API, and wires them together."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
-from aiokafka.errors import KafkaError
 
 from eventwire.admin.routes import register as register_admin
 from eventwire.config_service import ConfigService, Holder
@@ -17,10 +18,10 @@ from eventwire.core.topics import Topics
 from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
 from eventwire.kafka.chunked_consumer import ChunkedTransport
-from eventwire.kafka.deliver_agent import Deliverer, make_enqueue_agent
-from eventwire.kafka.ingest_agent import make_ingest_agent
-from eventwire.kafka.process_agent import make_process_agent, make_scheduler
+from eventwire.kafka.deliver_agent import Deliverer
+from eventwire.kafka.process_agent import make_process_agent
 from eventwire.kafka.publisher import Publisher
+from eventwire.kafka.scheduler import make_scheduler
 from eventwire.metrics import CONSUMER_LAG
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
@@ -29,13 +30,10 @@ from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.stats import StatsStore
 from eventwire.redis_store.webhooks import WebhookQueue
-from eventwire.retry import next_tick_on_outage
+from eventwire.retry import OUTAGES, next_tick_on_outage
 from eventwire.settings import Settings
-from eventwire.stages.ingest import REDIS_OUTAGES
+from eventwire.stages.process import ProcessStage
 from eventwire.webhooks.client import WebhookClient
-
-# What a periodic task waits out: Redis or Kafka gone for a while.
-OUTAGES = (*REDIS_OUTAGES, KafkaError)
 
 
 def create_app(settings: Settings, holder: Holder) -> faust.App:
@@ -71,42 +69,30 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     raw_topic = bytes_topic(topics.raw)
     # aiokafka's own producer under Faust's (started with the app), for its batch API.
     publisher = Publisher(lambda: cast(Any, app.producer)._ensure_producer())
-    limits = Limits(settings.max_message_bytes, settings.max_depth)
     # redis-py connects on first use, so creating the client here does no I/O.
     redis_client = connect(settings.redis_url.get_secret_value())
-    identities = IdentityStore(redis_client, Keys(settings.redis_prefix), settings.identify_ttl)
-    stats = StatsStore(redis_client, Keys(settings.redis_prefix))
-    agent = make_ingest_agent(
+    keys = Keys(settings.redis_prefix)
+    owners = OwnerStore(redis_client, keys)
+    queue = WebhookQueue(redis_client, keys)
+    stage = ProcessStage(
         lambda: holder.current,
-        lambda: identities,
-        stats,
-        limits,
+        Limits(settings.max_message_bytes, settings.max_depth),
+        IdentityStore(redis_client, keys, settings.identify_ttl),
+        owners,
+        queue,
         topics,
+        int(settings.session_timeout * 1000),
+    )
+    process = make_process_agent(
+        stage,
+        StatsStore(redis_client, keys),
         publisher,
         transport.route(raw_topic),
         settings.batch_size,
     )
-    app.agent(raw_topic, name="eventwire.ingest")(agent)
-
-    owners = OwnerStore(redis_client, Keys(settings.redis_prefix))
-    timeout_ms = int(settings.session_timeout * 1000)
-    internal_topic = bytes_topic(topics.internal)
-    process = make_process_agent(
-        owners,
-        lambda: holder.current,
-        timeout_ms,
-        topics,
-        publisher,
-        transport.route(internal_topic),
-        settings.batch_size,
-    )
-    app.agent(internal_topic, name="eventwire.process")(process)
+    app.agent(raw_topic, name="eventwire.process")(process)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
-        next_tick_on_outage(
-            make_scheduler(owners, lambda: holder.current, timeout_ms, topics, publisher),
-            OUTAGES,
-            "firing timers",
-        )
+        next_tick_on_outage(make_scheduler(stage, publisher), OUTAGES, "firing timers")
     )
 
     @app.on_before_shutdown.connect
@@ -114,11 +100,6 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         await deliverer.close()
         await redis_client.aclose()
 
-    queue = WebhookQueue(redis_client, Keys(settings.redis_prefix))
-    effects_topic = bytes_topic(topics.effects)
-    app.agent(effects_topic, name="eventwire.webhooks")(
-        make_enqueue_agent(queue, transport.route(effects_topic), settings.batch_size)
-    )
     deliverer = Deliverer(
         queue,
         WebhookClient(
@@ -147,8 +128,10 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         lag: dict[str, int] = {}
         for tp in app.consumer.assignment():
             position = await app.consumer.position(tp)
-            if position is not None:
-                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, app.consumer.highwater(tp) - position)
+            # No high-water mark yet (a partition just assigned, or a peer stalled): skip it.
+            highwater = app.consumer.highwater(tp)
+            if position is not None and highwater is not None:
+                lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - position)
         for topic, value in lag.items():
             CONSUMER_LAG.labels(topic).set(value)
 
@@ -156,13 +139,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         next_tick_on_outage(consumer_lag, OUTAGES, "measuring consumer lag")
     )
 
-    config = ConfigService(ConfigStore(redis_client, Keys(settings.redis_prefix)), holder)
+    config = ConfigService(ConfigStore(redis_client, keys), holder)
     app.timer(interval=settings.config_refresh, name="eventwire.config")(
         next_tick_on_outage(config.refresh, OUTAGES, "refreshing the configuration")
     )
-    register_admin(
-        app, settings, config, owners, StatsStore(redis_client, Keys(settings.redis_prefix))
-    )
+    register_admin(app, settings, config, owners, StatsStore(redis_client, keys))
 
     @app.on_after_configured.connect
     def _tune_gc(*_: Any, **__: Any) -> None:

@@ -41,7 +41,6 @@ _Yaml12Loader.add_implicit_resolver(
     list("tTfF"),
 )
 
-KINDS = ("sources", "definitions", "triggers")
 SUFFIXES = (".yaml", ".yml", ".json")
 M = TypeVar("M", bound=BaseModel)
 

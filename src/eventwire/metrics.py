@@ -34,3 +34,8 @@ BATCH_SIZE = Histogram(
     ["stage"],
     buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
 )
+OWNER_COMMITS = Counter(
+    "eventwire_owner_commits",
+    "Owner commits, by result: ok, or conflict (another replica changed the owner; retried)",
+    ["result"],
+)

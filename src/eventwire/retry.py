@@ -11,8 +11,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from aiokafka.errors import KafkaError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+# What the hot path waits out: Redis gone for a while (the stream pauses, nothing is lost).
+REDIS_OUTAGES = (RedisConnectionError, RedisTimeoutError, OSError)
+# What a periodic task waits out: Redis or Kafka gone for a while.
+OUTAGES = (*REDIS_OUTAGES, KafkaError)
 
 
 async def retry_outages(

@@ -11,6 +11,7 @@ from eventwire.core.definitions.spec import DefinitionSpec
 from eventwire.core.raw import RawMessage
 from eventwire.core.registry import Registry
 from eventwire.core.sources import SourceSpec
+from eventwire.core.timestamps import ms_from_iso
 
 SECRET = "web-secret-123"
 
@@ -89,8 +90,9 @@ def internal(
     attributes: dict[str, Any] | None = None,
     identities: dict[str, str] | None = None,
 ) -> Any:
-    """An accepted event as the process stage receives it (an internal record)."""
+    """An accepted event as the state step takes it (a StepInput)."""
     return {
+        "at_ms": ms_from_iso(received_at),
         "event": {
             "id": event_id,
             "type": type_,

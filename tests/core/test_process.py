@@ -8,15 +8,15 @@ from eventwire.core.process import (
     Step,
     close_if_timed_out,
     fire_absence,
-    millis,
     process_event,
 )
+from eventwire.core.timestamps import ms_from_iso
 from eventwire.core.triggers.compiled import compile_trigger
 from eventwire.core.triggers.trigger_set import TriggerSet
 from tests.core.factories import internal
 
 T0 = "2026-11-24T09:00:00.000Z"
-MS0 = millis(T0)
+MS0 = ms_from_iso(T0)
 MINUTE = 60_000
 
 

@@ -4,15 +4,13 @@ import pytest
 
 from eventwire.core import ids
 from eventwire.core.ingest import EventRecord
-from eventwire.core.state import (
-    TRANSITIONS,
+from eventwire.core.session_rules import (
     Facts,
     builtins_for,
-    owner_tag,
     session_timeout_closed,
     transition,
-    transitions_argument,
 )
+from eventwire.core.step_input import owner_tag
 
 EVENT: EventRecord = {
     "id": "e-1",
@@ -48,12 +46,6 @@ EVENT: EventRecord = {
 )
 def test_transitions(status, control, after):
     assert transition(status, control) == after
-
-
-def test_the_script_gets_the_whole_table():
-    rules = transitions_argument().split(";")
-    assert len(rules) == len(TRANSITIONS)
-    assert "open:close=closed" in rules
 
 
 @pytest.mark.parametrize(
@@ -96,19 +88,6 @@ def test_builtin_properties():
     }
     [profile] = builtins_for(EVENT, Facts(traits_changed={"tier": "gold"}))
     assert profile["properties"] == {"traits": {"tier": "gold"}}
-
-
-def test_a_redelivered_event_yields_the_same_builtins():
-    facts = Facts(profile_created=True, session_created=True, event_count=1)
-    again = Facts(duplicate=True, profile_created=True, session_created=True, event_count=1)
-    assert builtins_for(EVENT, facts) == builtins_for(EVENT, again)
-
-
-def test_facts_from_the_script_reply():
-    facts = Facts.from_script(
-        {"pc": 1, "su": 1, "n": 3, "st": ["open", "closed"], "tc": {"a": 1}}, True
-    )
-    assert facts == Facts(True, True, False, True, 3, ("open", "closed"), {"a": 1})
 
 
 def test_timeout_close_depends_only_on_the_session():

@@ -45,9 +45,9 @@ def outcomes(collected, topic: str) -> dict[str, int]:
 
 
 def test_the_app_uses_the_chunked_consumer():
+    from eventwire.composition_root import create_app
     from eventwire.config_service import Holder
     from eventwire.core.registry import Registry
-    from eventwire.kafka.app import create_app
 
     app = create_app(Settings(), Holder(Registry()))
     assert isinstance(app.transport, ChunkedTransport)

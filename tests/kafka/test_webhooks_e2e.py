@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from eventwire.core import ids
 from eventwire.core.webhooks.signing import verify
 from tests.conftest import ROOT, free_port
 from tests.kafka.harness import Cluster, collect, produce
@@ -39,12 +42,14 @@ SETTINGS = {
 class Receiver:
     """Counts every request by idempotency key; each path misbehaves its own way."""
 
+    names: dict[str, str]  # effect id -> the test's name for it
     fail_first: int = 2
     calls: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     bad_signatures: int = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key", "")
+        key = self.names.get(key, key)
         body = await request.read()
         if not verify(
             SECRET, request.headers.get("Eventwire-Signature", ""), body, int(time.time())
@@ -102,32 +107,52 @@ async def until(condition, timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
-def effect(effect_id: str, url: str) -> bytes:
+def hooks(tmp_path: Path, plan: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """The test configuration plus one webhook trigger per name in ``plan`` (fired by the
+    event made by ``hook_event``), and the effect id each name's webhook will carry."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    (config / "triggers").mkdir(exist_ok=True)
+    triggers = [
+        {
+            "id": f"hook-{name}",
+            "on": "webhook.requested",
+            "when": {"event.properties.name": name},
+            "actions": [
+                {
+                    "type": "call_webhook",
+                    "url": url,
+                    "method": "POST",
+                    "headers": {"X-Team": "support"},
+                    "body": {"id": name},
+                }
+            ],
+        }
+        for name, url in plan.items()
+    ]
+    (config / "triggers" / "hooks.json").write_bytes(orjson.dumps(triggers))
+    names = {ids.derived_id("effect", f"e-{name}", f"hook-{name}", 0): name for name in plan}
+    return config, names
+
+
+def hook_event(name: str) -> bytes:
+    """An event the process stage turns into the webhook effect of ``name``."""
     return orjson.dumps(
         {
-            "id": effect_id,
-            "type": "call_webhook",
-            "trigger_id": "t",
-            "event_id": f"e-{effect_id}",
-            "event_type": "product.reviewed",
-            "profile_id": "p-1",
-            "session_id": None,
-            "params": {
-                "url": url,
-                "method": "POST",
-                "headers": {"X-Team": "support"},
-                "body": {"id": effect_id},
-            },
-            "result": {"delivery": "pending"},
-            "created_at": "2026-11-24T09:00:00.000Z",
+            "id": f"e-{name}",
+            "type": "webhook.requested",
+            "source": {"id": "backend"},
+            "profile": {"id": "p-1"},
+            "properties": {"name": name},
         }
     )
 
 
 async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp_path):
-    receiver, hits, stray = Receiver(), list[str](), list[str]()
+    hits, stray = list[str](), list[str]()
     port, stray_port = free_port(), free_port()
     elsewhere = await serve("127.0.0.2", stray_port, None, stray)
+    receiver = Receiver({})
     runner = await serve(
         "127.0.0.1", port, receiver, hits, elsewhere=f"http://127.0.0.2:{stray_port}/landing"
     )
@@ -141,15 +166,17 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
         "redirect": f"{base}/redirect-out",
         "no-such-host": "http://localhost.invalid/x",
     }
-    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings=SETTINGS)
+    config, effect_names = hooks(tmp_path, plan)
+    receiver.names.update(effect_names)
+    cluster = Cluster(names, services["kafka"], config, tmp_path, settings=SETTINGS)
     await cluster.create_topics()
     worker = cluster.add_worker()
     try:
         await worker.wait_ready(cluster.topics.raw)
-        # Each effect twice, as a re-published batch would be: delivered once all the same.
+        # Each event twice, as a producer retry would send it: its webhook is queued once.
         no_headers: dict[str, bytes] = {}
-        messages = [(effect(k, url), no_headers) for k, url in plan.items()] * 2
-        await produce(cluster.kafka, cluster.topics.effects, messages)
+        messages = [(hook_event(k), no_headers) for k in plan] * 2
+        await produce(cluster.kafka, cluster.topics.raw, messages)
         dead = await collect(
             cluster.kafka,
             [cluster.topics.deadletter],
@@ -175,7 +202,7 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
     assert receiver.calls["slow"][0] == 0
     assert receiver.calls["close"][0] == -1
     assert receiver.bad_signatures == 0
-    letters = {d["effect"]["id"]: d for d in dead.of(cluster.topics.deadletter)}
+    letters = {effect_names[d["effect"]["id"]]: d for d in dead.of(cluster.topics.deadletter)}
     assert sorted(letters) == ["direct", "down", "no-such-host", "redirect"]
     assert [a["status"] for a in letters["down"]["attempts"]] == [500, 500, 500, 500]
     assert letters["down"]["last_error"] == "HTTP 500"
@@ -210,13 +237,16 @@ async def test_each_effect_is_delivered_once_when_the_replica_is_killed_mid_retr
     services, names, tmp_path
 ):
     count = int(os.environ.get("EVENTWIRE_TEST_WEBHOOKS", "30"))
-    receiver, hits = Receiver(fail_first=3), list[str]()
+    hits = list[str]()
     port = free_port()
+    keys = [f"kill-{i}" for i in range(count)]
+    config, effect_names = hooks(tmp_path, {k: f"http://127.0.0.1:{port}/flaky" for k in keys})
+    receiver = Receiver(effect_names, fail_first=3)
     runner = await serve("127.0.0.1", port, receiver, hits)
     cluster = Cluster(
         names,
         services["kafka"],
-        CONFIG,
+        config,
         tmp_path,
         settings={
             **SETTINGS,
@@ -227,14 +257,9 @@ async def test_each_effect_is_delivered_once_when_the_replica_is_killed_mid_retr
     )
     await cluster.create_topics()
     worker = cluster.add_worker()
-    keys = [f"kill-{i}" for i in range(count)]
     try:
         await worker.wait_ready(cluster.topics.raw)
-        await produce(
-            cluster.kafka,
-            cluster.topics.effects,
-            [(effect(k, f"http://127.0.0.1:{port}/flaky"), {}) for k in keys],
-        )
+        await produce(cluster.kafka, cluster.topics.raw, [(hook_event(k), {}) for k in keys])
         await until(lambda: sum(len(receiver.calls[k]) for k in keys) >= count, 30)
         worker.kill()  # every job has failed once and waits for its retry
         calls_at_kill = sum(len(receiver.calls[k]) for k in keys)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from eventwire.core.outputs import encode_step
+from eventwire.core.topics import Topics
 from eventwire.core.triggers.compiled import compile_trigger
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.owners import OwnerStore
-from eventwire.stages.process import fire_timers, process_batch
+from eventwire.stages.apply_state import apply_state
+from eventwire.stages.timers import fire_timers
 from tests.core.factories import internal
 
 pytestmark = pytest.mark.services
@@ -39,6 +44,36 @@ POINTS = TriggerSet.of(
         ),
     ]
 )
+
+
+TOPICS = Topics("t.")
+
+
+def encode(step):
+    return encode_step(step, TOPICS)
+
+
+def published(records: list[Any], steps: list[Any]) -> SimpleNamespace:
+    """What the stage publishes: the events, then each one's built-ins; effects; automations."""
+    out = SimpleNamespace(events=[], effects=[], automations=[])
+    for rec in records:
+        out.events.append(rec["event"])
+    for step in steps:
+        if step is not None:
+            out.events += step.builtins
+            out.effects += step.effects
+            out.automations += step.automations
+    return out
+
+
+async def process_batch(records, store, triggers, timeout_ms):
+    return published(records, await apply_state(records, store, triggers, timeout_ms, encode))
+
+
+async def fire(store, triggers, timeout_ms, now_ms):
+    fired = await fire_timers(store, triggers, timeout_ms, now_ms, encode)
+    fired.published = published([], fired.steps)  # type: ignore[attr-defined]
+    return fired
 
 
 def record(
@@ -144,7 +179,7 @@ async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
         )
         now = int(time.time() * 1000)
         first, second = await asyncio.gather(
-            fire_timers(stores[0], POINTS, 1000, now), fire_timers(stores[1], POINTS, 1000, now)
+            fire(stores[0], POINTS, 1000, now), fire(stores[1], POINTS, 1000, now)
         )
         closed = first.published.events + second.published.events
         assert len(closed) == 40
@@ -153,13 +188,13 @@ async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
         # The first replica "dies" before completing; the second completes. After the lease,
         # the first replica's timers fire again with the same ids; the others never do.
         await stores[1].complete(second.finished, second.claimed)
-        assert (await fire_timers(stores[1], POINTS, 1000, now + 1000)).claimed == []
-        again = await fire_timers(stores[1], POINTS, 1000, now + 31_000)
+        assert (await fire(stores[1], POINTS, 1000, now + 1000)).claimed == []
+        again = await fire(stores[1], POINTS, 1000, now + 31_000)
         assert sorted(b["id"] for b in again.published.events) == sorted(
             b["id"] for b in first.published.events
         )
         await stores[1].complete(again.finished, again.claimed)
-        later = await fire_timers(stores[0], POINTS, 1000, now + 120_000)
+        later = await fire(stores[0], POINTS, 1000, now + 120_000)
         assert later.published.events == []
         session = await stores[0].session("p0", "s0")
         assert session is not None
@@ -194,13 +229,13 @@ async def test_absence_fires_once_unless_the_awaited_event_arrives(redis_client,
         abandon,
         TIMEOUT,
     )
-    assert (await fire_timers(store, abandon, TIMEOUT, now + 1000)).published.automations == []
-    fired = await fire_timers(store, abandon, TIMEOUT, now + 3000)
+    assert (await fire(store, abandon, TIMEOUT, now + 1000)).published.automations == []
+    fired = await fire(store, abandon, TIMEOUT, now + 3000)
     assert [(a["automation"], a["profile"]["id"]) for a in fired.published.automations] == [
         ("cart-abandoned", "p-a")
     ]
     await store.complete(fired.finished, fired.claimed)
-    assert (await fire_timers(store, abandon, TIMEOUT, now + 60_000)).published.automations == []
+    assert (await fire(store, abandon, TIMEOUT, now + 60_000)).published.automations == []
 
 
 async def test_scripts_are_reloaded_after_redis_forgets_them(redis_client, keys):

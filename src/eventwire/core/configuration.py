@@ -7,7 +7,6 @@ order they run in).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +60,3 @@ def build_registry(docs: ConfigDocs) -> Registry:
             registry, _ = registry.with_definition(DefinitionSpec.model_validate(version))
     triggers = TriggerSet.of(compile_trigger(t) for t in docs.ordered_triggers())
     return registry.with_triggers(triggers)
-
-
-def definition_versions(specs: Iterable[DefinitionSpec]) -> list[dict[str, Any]]:
-    return [spec.model_dump(exclude_none=True) for spec in specs]

@@ -5,7 +5,7 @@ Rules (SPEC §3, §6, §7):
 
 - **Sessions**: the first event of a session id creates it (``session_created``). Every later
   ordinary event of an open session updates it (``session_updated``) and merges Talon.One
-  attributes. ``session.close|cancel|revoke`` move it through ``core.state.TRANSITIONS``.
+  attributes. ``session.close|cancel|revoke`` move it through ``core.session_rules.TRANSITIONS``.
   An ordinary event for a session that is no longer open leaves the session as it is.
 - **Profiles**: the first event processed publishes ``profile_created``. Every event counts
   toward its type's counter. ``profile.update`` / ``profile.identify`` set traits
@@ -23,11 +23,10 @@ commit applies a step once per id, so the step's effects happen exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from eventwire.core.ingest import EventRecord
-from eventwire.core.outputs import InternalRecord
+from eventwire.core.outputs import Output
 from eventwire.core.owner import (
     HISTORY_CAP,
     AbsenceWindow,
@@ -35,13 +34,14 @@ from eventwire.core.owner import (
     SessionState,
     window_key,
 )
-from eventwire.core.state import (
+from eventwire.core.session_rules import (
     SESSION_CONTROLS,
     Facts,
     builtins_for,
     session_timeout_closed,
     transition,
 )
+from eventwire.core.step_input import StepInput
 from eventwire.core.triggers.compiled import CompiledTrigger
 from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 from eventwire.core.triggers.evaluate import passes, run_actions
@@ -50,10 +50,6 @@ from eventwire.core.triggers.trigger_set import TriggerSet
 SESSION_TIMER = "session"
 ABSENT_TIMER = "absent"
 Timer = tuple[str, ...]
-
-
-def millis(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 @dataclass
@@ -66,10 +62,8 @@ class Step:
     timers_due: list[tuple[Timer, int]] = field(default_factory=list)
     timers_gone: list[Timer] = field(default_factory=list)
     session_index: list[str] = field(default_factory=list)
-
-    def outcome(self) -> dict[str, Any]:
-        """What the commit stores under the step id, to re-publish it unchanged."""
-        return {"b": self.builtins, "e": self.effects, "a": self.automations}
+    # The encoded records, once core.outputs.encode_step made them
+    outputs: list[Output] | None = None
 
     @classmethod
     def replay(cls, step_id: str, owner: str, outcome: dict[str, Any]) -> Step:
@@ -82,10 +76,10 @@ class NotDue:
 
 
 def process_event(
-    state: OwnerState, record: InternalRecord, triggers: TriggerSet, timeout_ms: int
+    state: OwnerState, record: StepInput, triggers: TriggerSet, timeout_ms: int
 ) -> Step:
     event = record["event"]
-    at_ms = millis(event["received_at"])
+    at_ms = record["at_ms"]
     step = Step(event["id"], state.owner)
     profile_created, traits_changed = _apply_profile(state, record, event)
     session_facts = _apply_session(state, event, record, at_ms, timeout_ms, step)
@@ -103,7 +97,7 @@ def process_event(
 
 
 def _apply_profile(
-    state: OwnerState, record: InternalRecord, event: EventRecord
+    state: OwnerState, record: StepInput, event: EventRecord
 ) -> tuple[bool, dict[str, Any]]:
     if state.profile_id is None:
         return False, {}
@@ -140,7 +134,7 @@ def _apply_profile(
 def _apply_session(
     state: OwnerState,
     event: EventRecord,
-    record: InternalRecord,
+    record: StepInput,
     at_ms: int,
     timeout_ms: int,
     step: Step,
@@ -210,8 +204,10 @@ def _run_triggers(
 ) -> None:
     if state.profile_id is None:
         return
+    doc: dict[str, Any] | None = None  # built once, again only after a trigger acted
     for trigger in triggers.by_type.get(event["type"], ()):
-        doc = document(state, event, now_ms)
+        if doc is None:
+            doc = document(state, event, now_ms)
         if not passes(trigger, doc):
             continue
         if trigger.absent is not None:
@@ -221,7 +217,8 @@ def _run_triggers(
             state.touch("absences", key)
             step.timers_due.append(((ABSENT_TIMER, state.owner, key), deadline))
             continue
-        _act(state, trigger, doc, event, now_ms, step)
+        if _act(state, trigger, doc, event, now_ms, step):
+            doc = None  # the next trigger sees what this one did
 
 
 def _act(
@@ -231,9 +228,10 @@ def _act(
     event: EventRecord,
     now_ms: int,
     step: Step,
-) -> None:
+) -> bool:
+    """Run the trigger's actions within its limit; whether it acted."""
     if not _within_limit(state, trigger, event, now_ms):
-        return
+        return False
     before_traits = dict(state.wallet.traits)
     fired = run_actions(trigger, doc, event, state.wallet)
     state.touch("profile", "wallet")
@@ -242,6 +240,7 @@ def _act(
             state.touch("traits", name)
     step.effects += fired.effects
     step.automations += fired.automations
+    return True
 
 
 def _within_limit(

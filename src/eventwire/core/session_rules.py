@@ -1,10 +1,6 @@
-"""Session and profile rules (SPEC §3, §7), as data and pure functions.
-
-The Redis script (redis_store/scripts/apply_event.lua) applies an event atomically and reports
-*facts* (was the profile created, the session created or updated, did its status change).
-This module owns the rules it applies (the transition table is passed to the script as data)
-and turns facts into built-in events, so that a redelivered event, whose stored facts the
-script returns unchanged, yields the very same built-in events and ids.
+"""Session and profile rules (SPEC §3, §7) as data and pure functions: the session status
+transitions, and the built-in events that the *facts* of one applied event cause. A
+redelivered event replays its stored outputs, so its built-ins keep their ids.
 
 Rules:
 
@@ -38,7 +34,6 @@ SESSION_CONTROLS = {
     "session.cancel": "cancel",
     "session.revoke": "revoke",
 }
-PROFILE_CONTROLS = {"profile.update", "profile.identify"}
 
 # (status, control) -> new status. Anything not listed is not a transition.
 TRANSITIONS: Mapping[tuple[str, str], str] = {
@@ -60,45 +55,16 @@ def transition(status: str, control: str) -> str | None:
     return TRANSITIONS.get((status, control))
 
 
-def transitions_argument() -> str:
-    """The table as the script reads it: ``open:close=closed;...``."""
-    return ";".join(f"{s}:{c}={t}" for (s, c), t in TRANSITIONS.items())
-
-
-def owner_tag(profile_id: str | None, session_id: str | None) -> str | None:
-    """Whose keys an event's state lives under: its profile's, else its session's."""
-    if profile_id:
-        return profile_id
-    if session_id:
-        return f"s:{session_id}"
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What applying one event did, as the script reports it (and stores, for redelivery)."""
+    """What applying one event did: the built-in events follow from it."""
 
-    duplicate: bool = False
     profile_created: bool = False
     session_created: bool = False
     session_updated: bool = False
     event_count: int = 0
     status_change: tuple[str, str] | None = None
     traits_changed: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_script(cls, reply: Mapping[str, Any], duplicate: bool) -> Facts:
-        change = reply.get("st")
-        traits = reply.get("tc")
-        return cls(
-            duplicate=duplicate,
-            profile_created=bool(reply.get("pc")),
-            session_created=bool(reply.get("sc")),
-            session_updated=bool(reply.get("su")),
-            event_count=int(reply.get("n", 0)),
-            status_change=(str(change[0]), str(change[1])) if change else None,
-            traits_changed=dict(traits) if isinstance(traits, dict) else {},
-        )
 
 
 def builtin_event(

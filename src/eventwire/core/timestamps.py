@@ -14,6 +14,11 @@ def iso_from_ms(epoch_ms: int | float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def ms_from_iso(text: str) -> int:
+    """Epoch milliseconds of an RFC 3339 date-time that eventwire wrote."""
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
 def parse_rfc3339(value: str) -> datetime | None:
     """A timezone-aware datetime for an RFC 3339 date-time, else None."""
     if len(value) < 20 or value[10] not in "Tt ":

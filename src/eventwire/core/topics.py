@@ -22,11 +22,6 @@ class Topics:
         return f"{self.prefix}rejected"
 
     @property
-    def internal(self) -> str:
-        """Accepted events re-keyed by profile (by session when profile-less), for process."""
-        return f"{self.prefix}internal"
-
-    @property
     def effects(self) -> str:
         return f"{self.prefix}effects"
 
@@ -41,7 +36,6 @@ class Topics:
     def all(self) -> list[str]:
         return [
             self.raw,
-            self.internal,
             self.events,
             self.rejected,
             self.effects,

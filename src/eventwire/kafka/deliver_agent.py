@@ -1,8 +1,9 @@
 """Webhook delivery in the worker, apart from the event stream.
 
-The agent only enqueues ``call_webhook`` effects (durably, in Redis) and acks: a slow or
-hostile receiver never holds up ingest or process. A timer claims due jobs on every replica
-and delivers them as background tasks, at most EVENTWIRE_WEBHOOK_CONCURRENCY at a time.
+The process stage queues ``call_webhook`` effects (durably, in Redis) once their step is
+committed: a slow or hostile receiver never holds up the stream. A timer claims due jobs on
+every replica and delivers them as background tasks, at most EVENTWIRE_WEBHOOK_CONCURRENCY
+at a time.
 """
 
 from __future__ import annotations
@@ -10,20 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
 
 import orjson
 
 from eventwire.core.outputs import Output
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.retries import RetryPolicy
-from eventwire.kafka.chunked_consumer import BatchRoute
 from eventwire.kafka.publisher import Publisher
 from eventwire.redis_store.webhooks import WebhookQueue
-from eventwire.retry import retry_outages
+from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.deliver import DeadLetter, deliver
-from eventwire.stages.ingest import REDIS_OUTAGES
 from eventwire.webhooks.client import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -31,26 +28,6 @@ log = logging.getLogger(__name__)
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def make_enqueue_agent(
-    queue: WebhookQueue, route: BatchRoute, batch_size: int
-) -> Callable[[Any], Any]:
-    async def enqueue_agent(_stream: Any) -> None:
-        # Messages come as lists from the route (kafka/chunked_consumer.py), not the stream.
-        while True:
-            batch = await route.take(batch_size)
-            effects = [orjson.loads(message.value or b"null") for message in batch]
-            hooks = [e for e in effects if isinstance(e, dict) and e.get("type") == "call_webhook"]
-            if hooks:
-                await retry_outages(
-                    lambda hooks=hooks: queue.enqueue(hooks, now_ms()),  # type: ignore[misc]
-                    REDIS_OUTAGES,
-                    "queueing webhooks",
-                )
-            route.ack(batch)
-
-    return enqueue_agent
 
 
 class Deliverer:

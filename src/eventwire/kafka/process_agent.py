@@ -1,7 +1,7 @@
-"""The process agent and the scheduler timer.
+"""The process agent: a batch of raw messages → the process stage → one batch publish → ack.
 
-process: a batch of internal records → the process stage → one batch publish → ack.
-scheduler: every replica claims due timers atomically; each fires on exactly one replica.
+Every message is acked only after its outputs are published, and every message is acked
+(Faust commits only contiguous acked offsets).
 """
 
 from __future__ import annotations
@@ -10,25 +10,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
-from eventwire.core.outputs import InternalRecord, process_outputs
-from eventwire.core.process import millis
 from eventwire.core.registry import Registry
-from eventwire.core.topics import Topics
-from eventwire.core.triggers.effects import EffectRecord
 from eventwire.kafka.chunked_consumer import BatchRoute
+from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
-from eventwire.metrics import BATCH_SIZE, EFFECTS, LATENCY
-from eventwire.redis_store.owners import OwnerStore
-from eventwire.stages.process import fire_timers, process_batch
+from eventwire.metrics import ACCEPTED, BATCH_SIZE, EFFECTS, LATENCY, REJECTED
+from eventwire.redis_store.stats import StatsStore
+from eventwire.retry import REDIS_OUTAGES, retry_outages
+from eventwire.stages.process import Processed, ProcessStage
 
 
 def make_process_agent(
-    store: OwnerStore,
-    registry: Callable[[], Registry],
-    timeout_ms: int,
-    topics: Topics,
+    stage: ProcessStage,
+    stats: StatsStore,
     publisher: Publisher,
     route: BatchRoute,
     batch_size: int,
@@ -39,41 +33,29 @@ def make_process_agent(
         while True:
             batch = await route.take(batch_size)
             sizes.observe(len(batch))
-            records: list[InternalRecord] = [orjson.loads(m.value or b"") for m in batch]
-            out = await process_batch(records, store, registry().triggers, timeout_ms)
-            await publisher.publish(
-                process_outputs(out.events, out.effects, out.automations, topics)
+            raws = [raw_message(message) for message in batch]
+            done = await stage.run(raws, int(time.time() * 1000))
+            await publisher.publish(done.all_outputs())
+            observe(done, stage.registry(), [raw.timestamp_ms for raw in raws])
+            await retry_outages(
+                lambda d=done: stats.add(d.accepted, d.rejected),  # type: ignore[misc]
+                REDIS_OUTAGES,
+                "counting",
             )
-            observe(records, out.effects)
             route.ack(batch)
 
     return process_agent
 
 
-def observe(records: list[InternalRecord], effects: list[EffectRecord]) -> None:
-    """Latency from the raw message's Kafka timestamp to its events being published."""
-    done_ms = time.time() * 1000
-    for record in records:
-        LATENCY.observe(max(0.0, done_ms - millis(record["event"]["received_at"])) / 1000)
-    for effect in effects:
-        EFFECTS.labels(effect["type"]).inc()
-
-
-def make_scheduler(
-    store: OwnerStore,
-    registry: Callable[[], Registry],
-    timeout_ms: int,
-    topics: Topics,
-    publisher: Publisher,
-) -> Callable[[], Any]:
-    async def scheduler() -> None:
-        now_ms = int(time.time() * 1000)
-        fired = await fire_timers(store, registry().triggers, timeout_ms, now_ms)
-        if fired.claimed:
-            out = fired.published
-            await publisher.publish(
-                process_outputs(out.events, out.effects, out.automations, topics)
-            )
-            await store.complete(fired.finished, fired.claimed)
-
-    return scheduler
+def observe(done: Processed, registry: Registry, received_ms: list[int]) -> None:
+    """Counts per batch; latency from each raw message's Kafka timestamp to its outputs
+    being published."""
+    for type_, n in done.accepted.items():
+        ACCEPTED.labels(type_ if registry.definition(type_) else "(undeclared)").inc(n)
+    for reason, n in done.rejected.items():
+        REJECTED.labels(reason).inc(n)
+    for type_, n in done.effects.items():
+        EFFECTS.labels(type_).inc(n)
+    now_ms = time.time() * 1000
+    for at_ms in received_ms:
+        LATENCY.observe(max(0.0, now_ms - at_ms) / 1000)

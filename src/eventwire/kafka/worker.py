@@ -6,12 +6,12 @@ import asyncio
 import logging
 import sys
 
+from eventwire.composition_root import create_app
 from eventwire.config_loader import ConfigError, FileConfig, load_files
 from eventwire.config_service import ConfigService, Holder
 from eventwire.core.registry import Registry
 from eventwire.core.topics import Topics
 from eventwire.kafka.admin import ensure_topics
-from eventwire.kafka.app import create_app
 from eventwire.logs import logging_config
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect

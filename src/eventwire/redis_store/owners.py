@@ -1,11 +1,14 @@
-"""Owner state in Redis: read many owners in one round trip, commit computed steps in one.
+"""Owner state in Redis: read the owners of a batch in one round trip, commit all of their
+computed steps in one.
 
-A step commits only if the owner's version token is still the one it was computed from, and
-only once per step id (commit.lua). The token chains every committed step id (a hash of the
-previous token and the step id), so it names the state itself: a replica that computed a step
-from another state than the one stored can never commit on top of it.
-Writes are absolute values of what the step changed, so a step's writes are the same
-however often it is computed.
+On standalone Redis a batch is one script call to read and one to commit; on Redis Cluster
+it is one call per owner (each owner's keys share one hash tag), still in one pipeline.
+An owner's steps commit together, only if the owner's version token is still the one they
+were computed from, and each only once per step id (commit_owners.lua). The token chains
+every committed step id (a hash of the previous token and the step id), so it names the
+state itself: a replica that computed steps from another state than the one stored can
+never commit on top of it. Writes are absolute values of what the steps changed, so they
+are the same however often the steps are computed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from redis.asyncio.cluster import RedisCluster
 
 from eventwire.core.owner import (
     HISTORY_CAP,
@@ -27,7 +31,7 @@ from eventwire.core.owner import (
 from eventwire.core.process import Step, Timer
 from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
-from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT, READ_OWNER, ScriptRunner
+from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
 
 _IDENTITY_FIELDS = ("email", "contact_id", "user_id")
 # The owner's keys read_owner.lua reads first, in its order.
@@ -61,11 +65,15 @@ class Snapshot:
 
 @dataclass
 class Planned:
-    step: Step
+    """All of one owner's steps of a batch, ready to commit together."""
+
+    owner: str
+    steps: list[Step]
+    stored: list[bytes]  # per step: what to re-publish if it is ever redelivered
     expected: str
     following: str
-    keys: list[str]
-    writes: list[list[Any]]
+    writes: list[Any]  # flat: command, key, n arguments, arguments, ...
+    write_count: int
 
 
 def next_version(previous: str, step_id: str) -> str:
@@ -79,6 +87,8 @@ class OwnerStore:
     ) -> None:
         self._redis = client
         self._keys = keys
+        # One script call per owner on a cluster (its keys, one hash tag); one per batch else.
+        self._per_owner = isinstance(client, RedisCluster)
         self._scripts = ScriptRunner(client, "process")
         self._seen_cap = seen_cap
         self._seen_ttl = int(seen_ttl_seconds)
@@ -91,91 +101,120 @@ class OwnerStore:
 
     async def read(self, wanted: Mapping[str, Wants]) -> dict[str, Snapshot]:
         keys = self._keys
-        layout: list[tuple[str, Wants, list[str], list[str], list[str], list[str]]] = []
+        layout: list[tuple[str, Wants, list[str], list[str], list[str]]] = []
+        arguments: list[list[Any]] = []
+        for owner, want in wanted.items():
+            sessions, types, steps, awaited = (
+                sorted(want.sessions),
+                sorted(want.history_types),
+                sorted(want.steps),
+                sorted(want.absence_types),
+            )
+            layout.append((owner, want, sessions, types, steps))
+            arguments.append(
+                [
+                    *(keys.owned(owner, part) for part in _READ_PARTS),
+                    len(sessions),
+                    *(keys.session(owner, s) for s in sessions),
+                    len(types),
+                    *(keys.history(owner, t) for t in types),
+                    want.history_since_ms,
+                    len(awaited),
+                    *(keys.absences(owner, t) for t in awaited),
+                    len(steps),
+                    *steps,
+                ]
+            )
 
         def build(pipe: Any) -> None:
-            layout.clear()  # built again when Redis forgot the scripts
-            for owner, want in wanted.items():
-                sessions, types, steps, awaited = (
-                    sorted(want.sessions),
-                    sorted(want.history_types),
-                    sorted(want.steps),
-                    sorted(want.absence_types),
-                )
-                layout.append((owner, want, sessions, types, steps, awaited))
-                self._scripts.queue(
-                    pipe,
-                    READ_OWNER,
-                    [
-                        *(keys.owned(owner, part) for part in _READ_PARTS),
-                        *(keys.session(owner, s) for s in sessions),
-                        *(keys.history(owner, t) for t in types),
-                        *(keys.absences(owner, t) for t in awaited),
-                    ],
-                    [len(sessions), len(types), len(awaited), want.history_since_ms, *steps],
-                )
+            if self._per_owner:
+                for args in arguments:
+                    self._scripts.queue(pipe, READ_OWNERS, [args[0]], args)
+            elif arguments:
+                self._scripts.queue(pipe, READ_OWNERS, [], [a for args in arguments for a in args])
 
         replies = await self._scripts.run(build)
+        found = [r for reply in replies for r in reply]
         return {
             owner: _snapshot(owner, want, sessions, types, steps, reply)
-            for (owner, want, sessions, types, steps, _), reply in zip(layout, replies, strict=True)
+            for (owner, want, sessions, types, steps), reply in zip(layout, found, strict=True)
         }
 
     # --- writing --------------------------------------------------------------------------
 
-    def plan(self, state: OwnerState, step: Step) -> Planned:
-        """The step's writes (what ``state.dirty`` says changed), ready to commit; resets
-        ``dirty`` and moves the state's version token to this step."""
+    def plan(self, state: OwnerState, steps: list[Step], stored: list[bytes]) -> Planned:
+        """The steps' writes (what ``state.dirty`` says changed), ready to commit; resets
+        ``dirty`` and moves the state's version token past the steps."""
         writes = _Writes(self._keys, state.owner)
         _write_changes(writes, state)
-        following = next_version(state.version, step.id)
-        planned = Planned(step, state.version, following, writes.keys, writes.writes)
+        following = state.version
+        for step in steps:
+            following = next_version(following, step.id)
+        planned = Planned(
+            state.owner, steps, stored, state.version, following, writes.flat, writes.count
+        )
         state.dirty.clear()
         state.history_added.clear()
         state.version = following
         return planned
 
     async def commit(self, plans: Sequence[Planned]) -> list[str]:
-        """Commit every planned step in one round trip; "ok", "dup" or "conflict" for each.
-        Cross-owner side effects (session index, timers) ride in the same pipeline."""
+        """Commit every owner's planned steps in one round trip; "ok" or "conflict" for each
+        owner. The steps' timers and session index entries ride along."""
         keys = self._keys
+        cap, ttl = self._seen_cap, self._seen_ttl
+        due: dict[str, int] = {}
+        gone: list[str] = []
+        index: list[str] = []
+        for plan in plans:
+            for step in plan.steps:
+                for timer, at_ms in step.timers_due:
+                    member = dumps(list(timer))
+                    due[member] = max(at_ms, due.get(member, at_ms))
+                gone += (dumps(list(timer)) for timer in step.timers_gone)
+                index += (
+                    x for s in step.session_index for x in (keys.session_index(s), plan.owner)
+                )
 
         def build(pipe: Any) -> None:
-            for plan in plans:
-                step = plan.step
+            if not plans:
+                return
+            owners = [_owner_arguments(keys, plan) for plan in plans]
+            if self._per_owner:
+                for args in owners:
+                    self._scripts.queue(pipe, COMMIT_OWNERS, [args[0]], [cap, ttl, 1, *args])
+                if due:
+                    pipe.zadd(keys.timers_due(), due, gt=True)
+                if gone:
+                    pipe.zrem(keys.timers_due(), *gone)
+                    pipe.zrem(keys.timers_inflight(), *gone)
+                for i in range(0, len(index), 2):
+                    pipe.set(index[i], index[i + 1], nx=True)
+            else:
                 self._scripts.queue(
                     pipe,
-                    COMMIT,
-                    plan.keys,
+                    COMMIT_OWNERS,
+                    [],
                     [
-                        plan.expected,
-                        step.id,
-                        dumps(step.outcome()),
-                        self._seen_cap,
-                        self._seen_ttl,
-                        dumps(plan.writes),
-                        plan.following,
+                        cap,
+                        ttl,
+                        len(plans),
+                        *(a for args in owners for a in args),
+                        keys.timers_due(),
+                        len(due),
+                        *(x for member, at_ms in due.items() for x in (member, at_ms)),
+                        keys.timers_inflight(),
+                        len(gone),
+                        *gone,
+                        len(index) // 2,
+                        *index,
                     ],
                 )
-                for session_id in step.session_index:
-                    pipe.set(keys.session_index(session_id), step.owner, nx=True)
-                for timer, due in step.timers_due:
-                    pipe.zadd(keys.timers_due(), {dumps(list(timer)): due}, gt=True)
-                for timer in step.timers_gone:
-                    member = dumps(list(timer))
-                    pipe.zrem(keys.timers_due(), member)
-                    pipe.zrem(keys.timers_inflight(), member)
 
-        replies = iter(await self._scripts.run(build))
-        results = []
-        for plan in plans:
-            results.append(str(next(replies)))
-            step = plan.step
-            for _ in range(
-                len(step.session_index) + len(step.timers_due) + 2 * len(step.timers_gone)
-            ):
-                next(replies)
-        return results
+        replies = await self._scripts.run(build)
+        if self._per_owner:
+            return [str(reply[0]) for reply in replies[: len(plans)]]
+        return [str(reply) for reply in replies[0]] if plans else []
 
     # --- timers ---------------------------------------------------------------------------
 
@@ -263,23 +302,36 @@ class OwnerStore:
 
 
 class _Writes:
+    """An owner's writes as commit_owners.lua reads them: command, key, n, arguments."""
+
     def __init__(self, keys: Keys, owner: str) -> None:
-        self._key_names = keys
+        self._keys = keys
         self._owner = owner
-        self.keys = [
-            keys.owned(owner, "version"),
-            keys.owned(owner, "seen"),
-            keys.owned(owner, "seen-order"),
-        ]
-        self._index = {key: i + 1 for i, key in enumerate(self.keys)}
-        self.writes: list[list[Any]] = []
+        self.flat: list[Any] = []
+        self.count = 0
 
     def add(self, command: str, name: str, *arguments: Any) -> None:
-        key = self._key_names.owned(self._owner, name)
-        if key not in self._index:
-            self.keys.append(key)
-            self._index[key] = len(self.keys)
-        self.writes.append([command, self._index[key], *(str(a) for a in arguments)])
+        self.flat += (command, self._keys.owned(self._owner, name), len(arguments), *arguments)
+        self.count += 1
+
+
+def _owner_arguments(keys: Keys, plan: Planned) -> list[Any]:
+    owner = plan.owner
+    return [
+        keys.owned(owner, "version"),
+        keys.owned(owner, "seen"),
+        keys.owned(owner, "seen-order"),
+        plan.expected,
+        plan.following,
+        len(plan.steps),
+        *(
+            x
+            for step, stored in zip(plan.steps, plan.stored, strict=True)
+            for x in (step.id, stored)
+        ),
+        plan.write_count,
+        *plan.writes,
+    ]
 
 
 def _pairs(flat: list[str]) -> dict[str, str]:

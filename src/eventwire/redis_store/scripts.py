@@ -30,12 +30,12 @@ class Script:
         return cls(name, text, hashlib.sha1(text.encode()).hexdigest())
 
 
-COMMIT = Script.load("commit")
+COMMIT_OWNERS = Script.load("commit_owners")
 CLAIM_TIMERS = Script.load("claim_timers")
 CONFIG_PUT = Script.load("config_put")
 CONFIG_READ = Script.load("config_read")
-READ_OWNER = Script.load("read_owner")
-ALL = (COMMIT, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ, READ_OWNER)
+READ_OWNERS = Script.load("read_owners")
+ALL = (COMMIT_OWNERS, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ, READ_OWNERS)
 
 
 class ScriptRunner:

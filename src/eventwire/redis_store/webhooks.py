@@ -7,7 +7,7 @@ and finished jobs are kept for a week to say so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ class WebhookQueue:
     def _job(self, effect_id: str) -> str:
         return self._keys.webhook(effect_id)
 
-    async def enqueue(self, effects: Sequence[dict[str, Any]], now_ms: int) -> None:
+    async def enqueue(self, effects: Sequence[Mapping[str, Any]], now_ms: int) -> None:
         keys = self._keys
 
         def build(pipe: Any) -> None:

@@ -1,13 +1,11 @@
-"""The ingest stage for a batch: prepare each message, resolve identities for all of them in
-one go, finish each. A bug on one message rejects that message; a Redis outage is retried."""
+"""Raw messages to accepted events or rejections, for a whole batch: prepare each message,
+resolve identities for all of them in one go, finish each. The first half of the process
+stage. A bug on one message rejects that message; a Redis outage is retried."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventwire.core.decode import Limits
 from eventwire.core.ingest import Outcome, Prepared, Rejected, finish, prepare, reject
@@ -15,10 +13,9 @@ from eventwire.core.raw import RawMessage
 from eventwire.core.reasons import Code, Reason
 from eventwire.core.registry import Registry
 from eventwire.redis_store.identities import IdentityStore
-from eventwire.retry import retry_outages
+from eventwire.retry import REDIS_OUTAGES, retry_outages
 
 log = logging.getLogger(__name__)
-REDIS_OUTAGES = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def _internal_error(raw: RawMessage) -> Rejected:

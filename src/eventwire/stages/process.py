@@ -1,219 +1,116 @@
-"""The process stage for a batch: read the owners' state (one round trip), compute each step
-with core.process, commit all steps (one round trip), and retry the steps of owners that
-changed meanwhile. Redis outages are retried; a commit is once per step id, so a retried or
-redelivered batch never applies anything twice, and re-publishes what it first published."""
+"""The process stage for a batch of raw messages (SPEC §0, one Kafka hop): decode, detect,
+authenticate and validate each message, resolve identities for the whole batch, apply the
+accepted events to their owners' state, queue their webhooks, and hand back every output
+grouped by the raw partition it comes from, in offset order, so that one partition's
+outputs can be published (and later committed with its offsets) together."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import orjson
+from eventwire.core.decode import Limits
+from eventwire.core.ingest import Accepted
+from eventwire.core.outputs import Output, encode_step, event_outputs, rejection_output
+from eventwire.core.process import Step
+from eventwire.core.raw import RawMessage
+from eventwire.core.registry import Registry
+from eventwire.core.step_input import StepInput, step_input
+from eventwire.core.topics import Topics
+from eventwire.core.triggers.effects import EffectRecord
+from eventwire.redis_store.identities import IdentityStore
+from eventwire.redis_store.owners import OwnerStore
+from eventwire.redis_store.webhooks import WebhookQueue
+from eventwire.retry import REDIS_OUTAGES, retry_outages
+from eventwire.stages.apply_state import apply_state
+from eventwire.stages.ingest import ingest_batch
+from eventwire.stages.timers import Fired, fire_timers
 
-from eventwire.core.ingest import EventRecord
-from eventwire.core.outputs import InternalRecord
-from eventwire.core.owner import OwnerState, awaited_type
-from eventwire.core.process import (
-    ABSENT_TIMER,
-    NotDue,
-    Step,
-    Timer,
-    close_if_timed_out,
-    fire_absence,
-    millis,
-    process_event,
-)
-from eventwire.core.state import owner_tag
-from eventwire.core.timestamps import iso_from_ms
-from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
-from eventwire.core.triggers.trigger_set import TriggerSet
-from eventwire.metrics import PROCESS_ERRORS
-from eventwire.redis_store.owners import OwnerStore, Planned, Wants
-from eventwire.retry import retry_outages
-from eventwire.stages.ingest import REDIS_OUTAGES
-
-log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 20
+Partition = tuple[str, int]
 
 
 @dataclass
-class Published:
-    events: list[EventRecord] = field(default_factory=list)
-    effects: list[EffectRecord] = field(default_factory=list)
-    automations: list[AutomationRecord] = field(default_factory=list)
+class Processed:
+    outputs: dict[Partition, list[Output]] = field(default_factory=dict)
+    accepted: Counter[str] = field(default_factory=Counter)  # events by type
+    rejected: Counter[str] = field(default_factory=Counter)  # messages by reason
+    effects: Counter[str] = field(default_factory=Counter)  # effects by type
 
-    def add(self, step: Step) -> None:
-        self.events += step.builtins
-        self.effects += step.effects
-        self.automations += step.automations
-
-
-async def process_batch(
-    records: Sequence[InternalRecord], store: OwnerStore, triggers: TriggerSet, timeout_ms: int
-) -> Published:
-    steps = await retry_outages(
-        lambda: _apply(records, store, triggers, timeout_ms), REDIS_OUTAGES, "applying state"
-    )
-    published = Published()
-    for record, step in zip(records, steps, strict=True):
-        if record["publish"]:
-            published.events.append(record["event"])
-        if step is not None:
-            published.add(step)
-    return published
-
-
-async def _apply(
-    records: Sequence[InternalRecord], store: OwnerStore, triggers: TriggerSet, timeout_ms: int
-) -> list[Step | None]:
-    steps: list[Step | None] = [None] * len(records)
-    owners = [owner_tag(r["event"]["profile_id"], r["event"]["session_id"]) for r in records]
-    pending = [i for i, owner in enumerate(owners) if owner is not None]
-    for _ in range(MAX_ATTEMPTS):
-        if not pending:
-            return steps
-        wanted: dict[str, Wants] = {}
-        since = min(millis(records[i]["event"]["received_at"]) for i in pending)
-        since -= triggers.history_window_ms
-        for i in pending:
-            event = records[i]["event"]
-            want = wanted.setdefault(
-                owners[i] or "",
-                Wants(
-                    event["profile_id"],
-                    history_types=triggers.history_types,
-                    history_since_ms=since,
-                ),
-            )
-            if event["session_id"]:
-                want.sessions.add(event["session_id"])
-            want.steps.add(event["id"])
-            want.absence_types.add(event["type"])  # the windows this event may cancel
-        snapshots = await store.read(wanted)
-        plans: list[tuple[int, Planned]] = []
-        broken: set[str] = set()
-        again: list[int] = []
-        for i in pending:
-            owner = owners[i] or ""
-            if owner in broken:
-                again.append(i)  # its state in memory may be half changed: read it afresh
-                continue
-            snapshot = snapshots[owner]
-            event_id = records[i]["event"]["id"]
-            if event_id in snapshot.committed:
-                steps[i] = Step.replay(event_id, snapshot.state.owner, snapshot.committed[event_id])
-                continue
-            try:
-                step = process_event(snapshot.state, records[i], triggers, timeout_ms)
-                plans.append((i, store.plan(snapshot.state, step)))
-            except Exception:
-                # A bug on one event must not stop the stream: it is published without its
-                # state, counted and logged, and its owner's other events are read afresh.
-                log.exception("bug while processing event %s; its state is not applied", event_id)
-                PROCESS_ERRORS.inc()
-                broken.add(owner)
-        replies = await store.commit([plan for _, plan in plans])
-        pending = again
-        for (i, plan), reply in zip(plans, replies, strict=True):
-            if reply == "ok":
-                steps[i] = plan.step
-            else:
-                pending.append(i)  # the owner changed, or another replica committed it: re-read
-    raise RuntimeError(
-        f"state of {len(pending)} events kept changing under {MAX_ATTEMPTS} attempts"
-    )
+    def all_outputs(self) -> list[Output]:
+        return [output for outputs in self.outputs.values() for output in outputs]
 
 
 @dataclass
-class Fired:
-    published: Published
-    finished: list[Timer]
-    claimed: list[str]
+class ProcessStage:
+    registry: Callable[[], Registry]
+    limits: Limits
+    identities: IdentityStore
+    owners: OwnerStore
+    webhooks: WebhookQueue
+    topics: Topics
+    timeout_ms: int
 
+    def encode(self, step: Step) -> bytes:
+        return encode_step(step, self.topics)
 
-async def fire_timers(
-    store: OwnerStore, triggers: TriggerSet, timeout_ms: int, now_ms: int, lease_ms: int = 30_000
-) -> Fired:
-    return await retry_outages(
-        lambda: _fire(store, triggers, timeout_ms, now_ms, lease_ms), REDIS_OUTAGES, "firing timers"
-    )
-
-
-async def _fire(
-    store: OwnerStore, triggers: TriggerSet, timeout_ms: int, now_ms: int, lease_ms: int
-) -> Fired:
-    claimed = await store.claim_timers(now_ms, lease_ms, 500)
-    fired = Fired(Published(), [], claimed)
-    if not claimed:
-        return fired
-    timers: list[Timer] = [tuple(orjson.loads(member)) for member in claimed]
-    snapshots = await store.read(_wants_for(timers, triggers, now_ms))
-    for snapshot in snapshots.values():
-        state = snapshot.state
-        state.profile_id = None if state.owner.startswith("s:") else state.owner
-    plans: list[tuple[Timer, Planned]] = []
-    later: dict[str, int] = {}
-    closed_at = iso_from_ms(now_ms)
-    for member, timer in zip(claimed, timers, strict=True):
-        snapshot = snapshots[timer[1]]
-        state = snapshot.state
-        step_id = f"absent:{timer[2]}" if timer[0] == ABSENT_TIMER else f"timeout:{timer[2]}"
-        if step_id in snapshot.committed:
-            if _unpublished(state, timer):
-                fired.published.add(Step.replay(step_id, state.owner, snapshot.committed[step_id]))
-                fired.finished.append(timer)
-            continue
-        result = _timer_step(state, timer, triggers, timeout_ms, now_ms, closed_at)
-        if isinstance(result, NotDue):
-            later[member] = result.due_ms
-        elif isinstance(result, Step):
-            plans.append((timer, store.plan(state, result)))
-    replies = await store.commit([plan for _, plan in plans])
-    for (timer, plan), reply in zip(plans, replies, strict=True):
-        if reply == "ok":
-            fired.published.add(plan.step)
-            fired.finished.append(timer)
-        else:
-            later[orjson.dumps(list(timer)).decode()] = now_ms  # changed meanwhile: next tick
-    await store.reschedule(later)
-    return fired
-
-
-def _wants_for(timers: Sequence[Timer], triggers: TriggerSet, now_ms: int) -> dict[str, Wants]:
-    wanted: dict[str, Wants] = {}
-    since = now_ms - triggers.history_window_ms
-    for timer in timers:
-        want = wanted.setdefault(
-            timer[1],
-            Wants(None, history_types=triggers.history_types, history_since_ms=since),
+    async def run(self, raws: Sequence[RawMessage], now_ms: int) -> Processed:
+        registry = self.registry()
+        outcomes = await ingest_batch(raws, registry, self.limits, self.identities, now_ms)
+        inputs: list[StepInput] = []
+        for raw, outcome in zip(raws, outcomes, strict=True):
+            if isinstance(outcome, Accepted):
+                inputs += (
+                    step_input(event, outcome.parsed, outcome.publish, raw.timestamp_ms)
+                    for event in outcome.events
+                )
+        steps = iter(
+            await apply_state(inputs, self.owners, registry.triggers, self.timeout_ms, self.encode)
         )
-        if timer[0] == ABSENT_TIMER:
-            want.steps.add(f"absent:{timer[2]}")
-            want.absence_types.add(awaited_type(timer[2]))
-        else:
-            want.sessions.add(timer[2])
-            want.steps.add(f"timeout:{timer[2]}")
-    return wanted
+        done = Processed()
+        hooks: list[EffectRecord] = []
+        for raw, outcome in zip(raws, outcomes, strict=True):
+            outputs = done.outputs.setdefault((raw.topic, raw.partition), [])
+            if not isinstance(outcome, Accepted):
+                outputs.append(rejection_output(outcome.record, self.topics))
+                done.rejected.update({r["code"] for r in outcome.record["reasons"]})
+                continue
+            if outcome.publish:
+                outputs += event_outputs(outcome.events, self.topics)
+            for event in outcome.events:
+                done.accepted[event["type"]] += 1
+                step = next(steps)
+                if step is not None:
+                    outputs += self._take(step, done, hooks)
+        await self._queue(hooks, now_ms)
+        return done
 
+    async def fire_timers(self, now_ms: int) -> tuple[Processed, Fired]:
+        """Due timers' steps, committed; their outputs (not grouped by any input)."""
+        fired = await fire_timers(
+            self.owners, self.registry().triggers, self.timeout_ms, now_ms, self.encode
+        )
+        done = Processed()
+        hooks: list[EffectRecord] = []
+        outputs = done.outputs.setdefault(("timers", 0), [])
+        for step in fired.steps:
+            outputs += self._take(step, done, hooks)
+        await self._queue(hooks, now_ms)
+        return done, fired
 
-def _timer_step(
-    state: OwnerState,
-    timer: Timer,
-    triggers: TriggerSet,
-    timeout_ms: int,
-    now_ms: int,
-    closed_at: str,
-) -> Step | NotDue | None:
-    if timer[0] == ABSENT_TIMER:
-        return fire_absence(state, timer[2], now_ms, triggers)
-    return close_if_timed_out(state, timer[2], timer[3], now_ms, timeout_ms, closed_at, triggers)
+    def _take(self, step: Step, done: Processed, hooks: list[EffectRecord]) -> list[Output]:
+        """A step's records to publish; its webhooks and effects noted."""
+        if step.outputs is None:  # replayed: stored before, encoded afresh
+            self.encode(step)
+        for effect in step.effects:
+            done.effects[effect["type"]] += 1
+            if effect["type"] == "call_webhook":
+                hooks.append(effect)
+        return step.outputs or []
 
-
-def _unpublished(state: OwnerState, timer: Timer) -> bool:
-    """A step committed before whose outputs may not have been published (replica died)."""
-    if timer[0] == ABSENT_TIMER:
-        window = state.window(timer[2])
-        return window is not None and window.fired
-    session = state.sessions.get(timer[2])
-    return session is not None and session.closed_by == "timeout" and not session.close_published
+    async def _queue(self, hooks: list[EffectRecord], now_ms: int) -> None:
+        if hooks:
+            # Idempotent per effect id: a replayed step queues nothing new.
+            await retry_outages(
+                lambda: self.webhooks.enqueue(hooks, now_ms), REDIS_OUTAGES, "queueing webhooks"
+            )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from annotated_types import Len
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
@@ -137,7 +137,3 @@ def pattern_error(pattern: str) -> str | None:
     except Exception as exc:  # pydantic_core.SchemaError carries the regex parser's message
         return str(exc).strip().splitlines()[-1].removeprefix("error: ")
     return None
-
-
-def parse_definition(document: Any) -> DefinitionSpec:
-    return DefinitionSpec.model_validate(document)

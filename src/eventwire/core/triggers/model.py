@@ -95,17 +95,6 @@ Action = Annotated[
     | StartAutomation,
     Field(discriminator="type"),
 ]
-ACTION_TYPES = (
-    "award_points",
-    "deduct_points",
-    "issue_reward",
-    "grant_badge",
-    "set_attribute",
-    "add_to_segment",
-    "remove_from_segment",
-    "call_webhook",
-    "start_automation",
-)
 
 
 class Limit(BaseModel):
