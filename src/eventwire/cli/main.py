@@ -270,6 +270,11 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the paced runs' latency distribution as a PNG (needs matplotlib).",
 )
+@click.option(
+    "--peer",
+    type=click.Choice(["faust"]),
+    help="Also run the messages through this peer pipeline (plain Faust, message by message).",
+)
 def bench_command(
     events: int,
     replicas: str,
@@ -278,6 +283,7 @@ def bench_command(
     as_json: bool,
     profile_dir: Path | None,
     plot_path: Path | None,
+    peer: str | None,
 ) -> None:
     """Measure the pipeline against a bare aiokafka loop over the same messages."""
     from eventwire.bench.run import bench
@@ -308,11 +314,16 @@ def bench_command(
             profile_dir,
             plot_path,
             paced_rate,
+            peer,
         )
     )
     if as_json:
         click.echo(json.dumps(result))
         return
+
+    def _or_na(value: float | None) -> str:
+        return "n/a" if value is None else str(value)
+
     click.echo(
         f"\nbare aiokafka loop: {result['bare_loop_events_per_s']:,} messages/s, "
         f"{result['bare_loop_cpu_us_per_event']} µs CPU/message"
@@ -322,7 +333,9 @@ def bench_command(
             f"{run['replicas']} replica(s): {run['events_per_s']:,} messages/s, "
             f"latency p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms, "
             f"peak RSS {run['peak_rss_mb']} MB, {run['cpu_us_per_event']} µs CPU/message, "
-            f"{run['redis_round_trips_per_event']} Redis round trips/message"
+            f"{_or_na(run['redis_cpu_us_per_event'])} µs Redis CPU/message, "
+            f"{run['redis_round_trips_per_event']} Redis round trips/message, "
+            f"commit retries {_or_na(run['commit_retry_fraction'])}"
         )
         if run["paced_latency"]:
             paced_latency = run["paced_latency"]
@@ -331,3 +344,11 @@ def bench_command(
                 f"p95 {paced_latency['p95_ms']} ms, p99 {paced_latency['p99_ms']} ms"
             )
     click.echo(f"ratio (1 replica / bare loop): {result['ratio']}")
+    if result["peer"]:
+        other = result["peer"]
+        click.echo(
+            f"{other['name']} peer: {other['events_per_s']:,} messages/s, "
+            f"{other['cpu_us_per_event']} µs CPU/message, "
+            f"{_or_na(other['redis_cpu_us_per_event'])} µs Redis CPU/message"
+        )
+        click.echo(f"peer ratio (1 replica / {other['name']} peer): {result['peer_ratio']}")
