@@ -53,7 +53,8 @@ def test_each_distinct_secret_is_verified_once_and_never_kept_in_clear(monkeypat
     verdicts = [source.admits(s) for s in ["k", "k", "wrong", "k", "wrong"]]
     assert verdicts == [True, True, False, True, False]
     assert checked == ["k", "wrong"]
-    assert b"k" not in source._verdicts and b"wrong" not in source._verdicts
+    assert b"k" not in source._verdicts
+    assert b"wrong" not in source._verdicts
     assert all(isinstance(d, bytes) and len(d) == 16 for d in source._verdicts)
     for n in range(200):  # a flood of wrong secrets keeps the memory bounded
         assert not source.admits(f"guess-{n}")
