@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections import Counter
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
@@ -164,3 +166,104 @@ async def test_a_session_times_out_once_with_two_replicas(services, names, tmp_p
         b for b in collected.builtins(cluster.topics.events) if b["type"] == "session_updated"
     ]
     assert (len(created), len(updated)) == (20, 40)
+
+
+HOT_EVENTS = int(os.environ.get("EVENTWIRE_TEST_HOT_EVENTS", "1200"))
+
+
+async def test_one_profile_on_every_partition_with_two_replicas_ends_exact(
+    services, names, tmp_path
+):
+    """The worst case for the optimistic commit: one profile's events spread round-robin
+    over every partition of raw, so both replicas change the same owner at once, all the
+    time. Each owner commit that finds the owner changed is retried for that owner only."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    (config / "triggers").mkdir(exist_ok=True)
+    points = {
+        "id": "points",
+        "on": "order.completed",
+        "actions": [{"type": "award_points", "amount": "$event.properties.total"}],
+    }
+    (config / "triggers" / "points.json").write_bytes(orjson.dumps([points]))
+    cluster = Cluster(names, services["kafka"], config, tmp_path)
+    await cluster.create_topics()
+    workers = [cluster.add_worker(), cluster.add_worker()]
+    redis = connect(services["redis"])
+    keys = Keys(names.redis_prefix)
+
+    def hot(i: int) -> bytes:
+        return orjson.dumps(
+            {
+                "id": f"h{i}",
+                "type": "order.completed",
+                "source": {"id": "web", "secret": "web-secret-123"},
+                "profile": {"id": "hot"},
+                "session": {"id": "hot-visit"},
+                "properties": {"order_id": f"o{i}", "total": 2},
+            }
+        )
+
+    producer = AIOKafkaProducer(bootstrap_servers=cluster.kafka, acks="all", linger_ms=2)
+    try:
+        for worker in workers:
+            await worker.wait_ready(cluster.topics.raw)
+        await producer.start()
+        partitions = sorted(await producer.partitions_for(cluster.topics.raw))
+        for start in range(0, HOT_EVENTS, 100):  # in waves, so both replicas stay busy
+            futures = [
+                await producer.send(
+                    cluster.topics.raw, hot(i), partition=partitions[i % len(partitions)]
+                )
+                for i in range(start, min(start + 100, HOT_EVENTS))
+            ]
+            await asyncio.gather(*futures)
+        collected = await collect(
+            cluster.kafka,
+            [cluster.topics.events, cluster.topics.effects],
+            lambda c: len({e["id"] for e in c.accepted(cluster.topics.events)}) >= HOT_EVENTS,
+            timeout=120,
+        )
+        await asyncio.sleep(1)  # anything applied twice would show up by now
+        counter = await redis.hget(keys.owned("hot", "counters"), "order.completed")
+        profile = await redis.hgetall(keys.owned("hot", "profile"))
+        session = await redis.hgetall(keys.owned("hot", "session:hot-visit"))
+        conflicts = sum(
+            scrape_counter(w.port, "eventwire_owner_commits_total", "conflict") for w in workers
+        )
+    finally:
+        await producer.stop()
+        cluster.stop_all()
+        await redis.aclose()
+
+    assert {e["id"] for e in collected.accepted(cluster.topics.events)} == {
+        f"h{i}" for i in range(HOT_EVENTS)
+    }
+    assert int(counter) == HOT_EVENTS
+    assert orjson.loads(profile["points"]) == 2 * HOT_EVENTS
+    assert int(session["event_count"]) == HOT_EVENTS
+    awards = {e["id"] for e in collected.of(cluster.topics.effects)}
+    assert len(awards) == HOT_EVENTS
+    balances = sorted(e["result"]["points"] for e in collected.of(cluster.topics.effects))
+    # Every award saw the balance before it: the balances are 2, 4, ..., 2N, each once.
+    assert sorted(set(balances)) == [2 * (n + 1) for n in range(HOT_EVENTS)]
+    print(
+        f"\n{HOT_EVENTS} events of one profile on {len(partitions)} partitions: "
+        f"{conflicts:.0f} owner commits retried"
+    )
+
+
+def scrape_counter(port: int, name: str, result: str) -> float:
+    """One labelled sample of a worker's /metrics (0 when absent)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and sample.labels.get("result") == result
+    )

@@ -40,3 +40,8 @@ def test_plain_urls_use_it_and_tls_urls_do_not():
     assert connect("rediss://127.0.0.1:6379/0").connection_pool.connection_class is not (
         HiredisPackingConnection
     )
+
+
+def test_what_redis_py_refuses_in_a_pipeline_is_still_refused():
+    with pytest.raises(DataError):
+        HiredisPackingConnection().pack_commands([("GET", "k"), ("SET", "k", None)])

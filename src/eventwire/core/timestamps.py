@@ -8,10 +8,19 @@ from typing import Any
 from eventwire.core.reasons import Code, Reason
 
 
+_ISO: dict[int | float, str] = {}  # a batch's messages share few Kafka timestamps
+
+
 def iso_from_ms(epoch_ms: int | float) -> str:
     """``2018-04-26T20:58:11.259Z`` for an epoch in milliseconds."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    found = _ISO.get(epoch_ms)
+    if found is None:
+        moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=UTC)
+        found = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        if len(_ISO) >= 4096:
+            _ISO.clear()
+        _ISO[epoch_ms] = found
+    return found
 
 
 def ms_from_iso(text: str) -> int:

@@ -72,14 +72,22 @@ class Publisher:
     async def _send_all(self, records: Sequence[Output]) -> None:
         producer = self._producer()  # an aiokafka AIOKafkaProducer
         partitions: dict[str, list[int]] = {}
+        # A profile's event, built-ins and effects share one key: hash each key once.
+        chosen: dict[tuple[str, bytes | None], int] = {}
         open_batches: dict[tuple[str, int], Any] = {}
         futures = []
         for record in records:
             topic = record.topic
-            all_partitions = partitions.get(topic)
-            if all_partitions is None:
-                all_partitions = partitions[topic] = sorted(await producer.partitions_for(topic))
-            partition = _partition_of(record.key, all_partitions, all_partitions)
+            partition = chosen.get((topic, record.key), -1)
+            if partition < 0:
+                all_partitions = partitions.get(topic)
+                if all_partitions is None:
+                    all_partitions = partitions[topic] = sorted(
+                        await producer.partitions_for(topic)
+                    )
+                partition = _partition_of(record.key, all_partitions, all_partitions)
+                if record.key is not None:  # keyless records go to a random partition
+                    chosen[(topic, record.key)] = partition
             batch = open_batches.get((topic, partition))
             if batch is None:
                 batch = open_batches[(topic, partition)] = producer.create_batch()

@@ -12,7 +12,11 @@ from typing import Any
 import redis.asyncio as redis
 from redis.asyncio.cluster import RedisCluster
 from redis.connection import HiredisRespSerializer
+from redis.exceptions import DataError
 from redis.utils import HIREDIS_AVAILABLE
+
+if HIREDIS_AVAILABLE:
+    import hiredis
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
@@ -29,7 +33,21 @@ class HiredisPackingConnection(redis.Connection):
         return self._serializer.pack(*args)  # type: ignore[no-any-return]
 
     def pack_commands(self, commands: Iterable[Iterable[Any]]) -> list[bytes]:
-        return [b"".join(b"".join(self._serializer.pack(*command)) for command in commands)]
+        # hiredis itself, not the serializer's wrapper: that one walks every argument in
+        # Python (for bytearray/memoryview, which eventwire never sends), and a batch's
+        # script call has thousands. Command names here are single words.
+        pack, wrapped = hiredis.pack_command, self._serializer.pack
+        out: list[bytes] = []
+        for command in commands:
+            args = tuple(command)
+            if isinstance(args[0], str) and " " not in args[0]:
+                try:
+                    out.append(pack(args))
+                except TypeError as exc:  # as redis-py says it: None, say, is no argument
+                    raise DataError(str(exc)) from exc
+            else:
+                out += wrapped(*args)
+        return [b"".join(out)]
 
 
 def connect(url: str) -> Any:
