@@ -7,7 +7,6 @@ from typing import Any
 
 from eventwire.core.reasons import Code, Reason
 
-
 _ISO: dict[int | float, str] = {}  # a batch's messages share few Kafka timestamps
 
 
