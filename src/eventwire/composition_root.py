@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import tempfile
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
 
@@ -17,8 +17,8 @@ from eventwire.core.decode import Limits
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
-from eventwire.kafka.chunked_consumer import ChunkedTransport
 from eventwire.kafka.deliver_agent import Deliverer
+from eventwire.kafka.faust_internals import ChunkedTransport, aiokafka_producer
 from eventwire.kafka.process_agent import make_process_agent
 from eventwire.kafka.publisher import Publisher
 from eventwire.kafka.scheduler import make_scheduler
@@ -60,7 +60,7 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         broker_max_poll_records=settings.batch_size,
         web_in_thread=False,
     )
-    # Set before any topic or agent asks for the transport (see kafka/chunked_consumer.py).
+    # Set before any topic or agent asks for the transport (see kafka/faust_internals.py).
     transport = app.transport = ChunkedTransport(app.conf.broker_consumer, app)
 
     def bytes_topic(name: str) -> Any:
@@ -68,7 +68,7 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
 
     raw_topic = bytes_topic(topics.raw)
     # aiokafka's own producer under Faust's (started with the app), for its batch API.
-    publisher = Publisher(lambda: cast(Any, app.producer)._ensure_producer())
+    publisher = Publisher(lambda: aiokafka_producer(app))
     # redis-py connects on first use, so creating the client here does no I/O.
     redis_client = connect(settings.redis_url.get_secret_value())
     keys = Keys(settings.redis_prefix)

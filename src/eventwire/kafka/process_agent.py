@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eventwire.core.registry import Registry
-from eventwire.kafka.chunked_consumer import BatchRoute
+from eventwire.kafka.faust_internals import BatchRoute
 from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
 from eventwire.metrics import ACCEPTED, BATCH_SIZE, EFFECTS, LATENCY, REJECTED
@@ -28,7 +28,7 @@ def make_process_agent(
     batch_size: int,
 ) -> Callable[[Any], Any]:
     async def process_agent(_stream: Any) -> None:
-        # Messages come as lists from the route (kafka/chunked_consumer.py), not the stream.
+        # Messages come as lists from the route (kafka/faust_internals.py), not the stream.
         sizes = BATCH_SIZE.labels("process")
         while True:
             batch = await route.take(batch_size)

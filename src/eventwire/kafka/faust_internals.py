@@ -1,4 +1,8 @@
-"""Faust's Kafka consumer, delivering each fetched chunk at once instead of message by message.
+"""Every use of faust-streaming's private internals, in one module (0.15.3, pinned; tested in
+tests/kafka/test_faust_internals.py): the consumer delivering each fetched chunk at once,
+and the aiokafka producer under Faust's, for its batch API.
+
+Faust's Kafka consumer, delivering each fetched chunk at once instead of message by message.
 
 Stock faust-streaming (0.15.3, pinned) hands every message to the agents one at a time: a
 ``Service.wait_first(callback(message), suspend_flow.wait())`` (four tasks and an
@@ -17,14 +21,14 @@ only after their outputs are published. A rebalance stops the fetcher (cancellin
 and the chunk being delivered), waits for the tracked messages to be acked, clears the
 route queues with Faust's own channel buffers (they are flow-control queues), and seeks
 every assigned partition back to its committed offset; whatever was not acked is fetched
-again. Tests: tests/kafka/test_chunked_consumer.py (two workers rebalancing, committed
+again. Tests: tests/kafka/test_faust_internals.py (two workers rebalancing, committed
 positions after SIGKILL).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -143,3 +147,9 @@ class ChunkedTransport(faust_aiokafka.Transport):
             self.routes[name] = route
         self.app.topics.add(topic)
         return route
+
+
+def aiokafka_producer(app: AppT) -> Any:
+    """The aiokafka producer Faust started for ``app``: eventwire publishes with its batch
+    API (``create_batch`` / ``send_batch``), which Faust does not expose."""
+    return cast(Any, app.producer)._ensure_producer()

@@ -1,4 +1,4 @@
-"""The chunked Faust consumer (kafka/chunked_consumer.py) keeps Faust's delivery guarantees:
+"""The chunked Faust consumer (kafka/faust_internals.py) keeps Faust's delivery guarantees:
 partitions move between two workers without losing or duplicating an outcome, and after a
 SIGKILL the committed positions never pass a message whose outputs were not published."""
 
@@ -11,7 +11,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from eventwire.kafka.chunked_consumer import ChunkedTransport
+from eventwire.kafka.faust_internals import ChunkedTransport
 from eventwire.settings import Settings
 from tests.kafka.harness import collect, produce
 from tests.kafka.test_canonical_e2e import make_cluster
