@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
+from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT
 from tests.kafka.harness import Cluster, collect, produce
 
@@ -38,10 +39,12 @@ def order(i: int) -> bytes:
 
 
 async def counters_total(redis, keys: Keys) -> dict[str, int]:
-    pipe = redis.pipeline(transaction=False)
-    for p in range(PROFILES):
-        pipe.hget(keys.owned(f"p{p}", "counters"), "order.completed")
-    return {f"p{p}": int(v or 0) for p, v in enumerate(await pipe.execute())}
+    store = OwnerStore(redis, keys)
+    profiles = await store.profiles([f"p{p}" for p in range(PROFILES)])
+    return {
+        f"p{p}": (found or {}).get("counters", {}).get("order.completed", 0)
+        for p, found in enumerate(profiles)
+    }
 
 
 async def test_counters_are_exact_while_a_replica_is_killed_five_times(services, names, tmp_path):
@@ -225,9 +228,9 @@ async def test_one_profile_on_every_partition_with_two_replicas_ends_exact(
             timeout=120,
         )
         await asyncio.sleep(1)  # anything applied twice would show up by now
-        counter = await redis.hget(keys.owned("hot", "counters"), "order.completed")
-        profile = await redis.hgetall(keys.owned("hot", "profile"))
-        session = await redis.hgetall(keys.owned("hot", "session:hot-visit"))
+        store = OwnerStore(redis, keys)
+        profile = await store.profile("hot")
+        session = await store.session("hot", "hot-visit")
         conflicts = sum(
             scrape_counter(w.port, "eventwire_owner_commits_total", "conflict") for w in workers
         )
@@ -239,9 +242,11 @@ async def test_one_profile_on_every_partition_with_two_replicas_ends_exact(
     assert {e["id"] for e in collected.accepted(cluster.topics.events)} == {
         f"h{i}" for i in range(HOT_EVENTS)
     }
-    assert int(counter) == HOT_EVENTS
-    assert orjson.loads(profile["points"]) == 2 * HOT_EVENTS
-    assert int(session["event_count"]) == HOT_EVENTS
+    assert profile is not None
+    assert session is not None
+    assert profile["counters"] == {"order.completed": HOT_EVENTS}
+    assert profile["points"] == 2 * HOT_EVENTS
+    assert session.event_count == HOT_EVENTS
     awards = {e["id"] for e in collected.of(cluster.topics.effects)}
     assert len(awards) == HOT_EVENTS
     balances = sorted(e["result"]["points"] for e in collected.of(cluster.topics.effects))

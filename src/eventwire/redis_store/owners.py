@@ -33,9 +33,10 @@ from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
 
-_IDENTITY_FIELDS = ("email", "contact_id", "user_id")
-# The owner's keys read_owner.lua reads first, in its order.
-_READ_PARTS = ("version", "profile", "traits", "counters", "clients", "fired", "seen")
+# The owner's keys read_owners.lua reads first, in its order.
+_READ_PARTS = ("version", "state", "seen")
+# What the profile part of the state is made of: one JSON value under the key ``state``.
+_PROFILE_PARTS = frozenset({"profile", "traits", "counters", "clients", "fired"})
 
 
 def dumps(value: Any) -> str:
@@ -255,10 +256,18 @@ class OwnerStore:
     # --- reading for the admin API and tests ----------------------------------------------
 
     async def profile(self, profile_id: str) -> dict[str, Any] | None:
-        snapshot = (await self.read({profile_id: Wants(profile_id)}))[profile_id]
-        if snapshot.state.created_at is None and snapshot.state.first_seen is None:
-            return None
-        return snapshot.state.profile_view()
+        [found] = await self.profiles([profile_id])
+        return found
+
+    async def profiles(self, profile_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Profiles as the admin API shows them (None: no such profile), read at once."""
+        snapshots = await self.read({p: Wants(p) for p in profile_ids})
+        return [
+            None
+            if snapshots[p].state.created_at is None and snapshots[p].state.first_seen is None
+            else snapshots[p].state.profile_view()
+            for p in profile_ids
+        ]
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
@@ -348,15 +357,12 @@ def _snapshot(
     steps: list[str],
     reply: list[Any],
 ) -> Snapshot:
-    """One owner's state from read_owner.lua's reply."""
-    version, profile, traits, counters, clients, fired, found, history, absences, seen = reply
+    """One owner's state from read_owners.lua's reply."""
+    version, stored_state, found, history, absences, seen = reply
     state = OwnerState(owner, want.profile_id)
     state.version = version
-    _load_profile(state, _pairs(profile))
-    state.wallet.traits = {k: orjson.loads(v) for k, v in _pairs(traits).items()}
-    state.counters = {k: int(v) for k, v in _pairs(counters).items()}
-    state.client_ids = set(clients)
-    state.fired = {k: orjson.loads(v) for k, v in _pairs(fired).items()}
+    if stored_state:
+        _load_profile(state, orjson.loads(stored_state))
     for windows in absences:  # decoded when an event needs one (OwnerState.window)
         state.absences.update(_pairs(windows))
     for session_id, fields in zip(sessions, found, strict=True):
@@ -374,21 +380,8 @@ def _snapshot(
 
 def _write_changes(writes: _Writes, state: OwnerState) -> None:
     dirty = state.dirty
-    if "profile" in dirty:
-        writes.add("HSET", "profile", *_profile_fields(state, dirty["profile"]))
-    for part, values in (("traits", state.wallet.traits), ("fired", state.fired)):
-        if part in dirty:
-            writes.add(
-                "HSET", part, *[x for n in sorted(dirty[part]) for x in (n, dumps(values[n]))]
-            )
-    if "counters" in dirty:
-        writes.add(
-            "HSET",
-            "counters",
-            *[x for t in sorted(dirty["counters"]) for x in (t, state.counters[t])],
-        )
-    if "clients" in dirty:
-        writes.add("SADD", "clients", *sorted(dirty["clients"]))
+    if not _PROFILE_PARTS.isdisjoint(dirty):
+        writes.add("SET", "state", dumps(_profile_value(state)))
     for key in sorted(dirty.get("absences", ())):
         window = state.window(key)
         part = f"absences:{awaited_type(key)}"
@@ -400,46 +393,49 @@ def _write_changes(writes: _Writes, state: OwnerState) -> None:
         if part.startswith("session:"):
             session = state.sessions[part.removeprefix("session:")]
             writes.add("HSET", part, *_session_fields(session))
+    added: dict[str, list[Any]] = {}
     for type_, at_ms, event_id in state.history_added:
-        writes.add("ZADD", f"history:{type_}", at_ms, event_id)
+        added.setdefault(type_, []).extend((at_ms, event_id))
+    for type_, members in added.items():
+        writes.add("ZADD", f"history:{type_}", *members)
         writes.add("ZREMRANGEBYRANK", f"history:{type_}", 0, -(HISTORY_CAP + 1))
 
 
-def _profile_fields(state: OwnerState, names: set[str]) -> list[Any]:
-    fields: list[Any] = []
-    for name in sorted(names):
-        if name == "wallet":
-            wallet = state.wallet
-            fields += [
-                "points",
-                dumps(wallet.points),
-                "badges",
-                dumps(wallet.badges),
-                "rewards",
-                dumps(wallet.rewards),
-                "segments",
-                dumps(wallet.segments),
-            ]
-        elif name == "id":
-            fields += ["id", state.profile_id or ""]
-        elif name in _IDENTITY_FIELDS:
-            fields += [name, state.identities[name]]
-        else:
-            fields += [name, getattr(state, name) or ""]
-    return fields
+def _profile_value(state: OwnerState) -> dict[str, Any]:
+    """The profile part of an owner's state as one value: read and written whole, in one
+    command each, instead of a hash or set per part."""
+    wallet = state.wallet
+    return {
+        "created_at": state.created_at,
+        "first_seen": state.first_seen,
+        "last_seen": state.last_seen,
+        "identities": state.identities,
+        "points": wallet.points,
+        "badges": wallet.badges,
+        "rewards": wallet.rewards,
+        "segments": wallet.segments,
+        "traits": wallet.traits,
+        "counters": state.counters,
+        "clients": sorted(state.client_ids),
+        "fired": state.fired,
+    }
 
 
-def _load_profile(state: OwnerState, fields: dict[str, str]) -> None:
-    state.created_at = fields.get("created_at") or None
-    state.first_seen = fields.get("first_seen") or None
-    state.last_seen = fields.get("last_seen") or None
-    state.identities = {name: fields[name] for name in _IDENTITY_FIELDS if fields.get(name)}
+def _load_profile(state: OwnerState, value: dict[str, Any]) -> None:
+    state.created_at = value["created_at"]
+    state.first_seen = value["first_seen"]
+    state.last_seen = value["last_seen"]
+    state.identities = value["identities"]
     state.wallet = ProfileState(
-        points=orjson.loads(fields.get("points", "0")),
-        badges=orjson.loads(fields.get("badges", "[]")),
-        rewards=orjson.loads(fields.get("rewards", "[]")),
-        segments=orjson.loads(fields.get("segments", "[]")),
+        points=value["points"],
+        badges=value["badges"],
+        rewards=value["rewards"],
+        segments=value["segments"],
+        traits=value["traits"],
     )
+    state.counters = value["counters"]
+    state.client_ids = set(value["clients"])
+    state.fired = value["fired"]
 
 
 def _session_fields(session: SessionState) -> list[Any]:

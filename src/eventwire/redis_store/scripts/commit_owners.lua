@@ -48,25 +48,20 @@ for o = 1, owners do
     end
     writes[i] = {command, key, arguments}
   end
-  local ok = (redis.call('GET', version_key) or '') == expected
-  if ok then
-    for _, step in ipairs(steps) do
-      if redis.call('HEXISTS', seen_key, step[1]) == 1 then
-        ok = false  -- committed already: a fresh read replays it
-        break
-      end
-    end
-  end
-  if ok then
+  -- The token names the state the steps were computed from, and that read found none of
+  -- them committed: a token that still matches means none of them is committed now.
+  if (redis.call('GET', version_key) or '') == expected then
     for _, write in ipairs(writes) do
       redis.call(write[1], write[2], unpack(write[3]))
     end
     redis.call('SET', version_key, following)
-    local order = {}
+    local order, records = {}, {}
     for i, step in ipairs(steps) do
-      redis.call('HSET', seen_key, step[1], step[2])
       order[i] = step[1]
+      records[#records + 1] = step[1]
+      records[#records + 1] = step[2]
     end
+    redis.call('HSET', seen_key, unpack(records))
     local kept = redis.call('RPUSH', seen_order_key, unpack(order))
     if kept > seen_cap then
       local gone = redis.call('LPOP', seen_order_key, kept - seen_cap)

@@ -1,11 +1,11 @@
 -- Read everything the steps of one or more owners need, in one command and one reply.
 -- Standalone Redis gets every owner of a batch in one call; on Redis Cluster each call
 -- names one owner (KEYS[1], its version key), so every key it reads shares one hash tag.
--- ARGV, per owner: version, profile, traits, counters, clients, fired and seen keys;
+-- ARGV, per owner: version, state (the profile part, one JSON value) and seen keys;
 --   then n and n session keys; n and n history keys; the oldest history score wanted;
 --   n and n absence-window keys; n and n step ids.
--- Reply, per owner: {version, profile, traits, counters, clients, fired, sessions, history,
---   absences, seen}: hashes as flat field/value arrays, history as arrays of scores only,
+-- Reply, per owner: {version, state, sessions, history, absences, seen}: hashes as flat
+--   field/value arrays, history as arrays of scores only,
 --   seen as the stored outcome of each step id (false when not committed).
 local replies = {}
 local at = 1
@@ -18,21 +18,16 @@ local function count()
   return tonumber(take())
 end
 while at <= #ARGV do
-  local version_key, profile_key, traits_key, counters_key = take(), take(), take(), take()
-  local clients_key, fired_key, seen_key = take(), take(), take()
+  local version_key, state_key, seen_key = take(), take(), take()
   local reply = {
     redis.call('GET', version_key) or '',
-    redis.call('HGETALL', profile_key),
-    redis.call('HGETALL', traits_key),
-    redis.call('HGETALL', counters_key),
-    redis.call('SMEMBERS', clients_key),
-    redis.call('HGETALL', fired_key),
+    redis.call('GET', state_key) or '',
   }
   local sessions = {}
   for i = 1, count() do
     sessions[i] = redis.call('HGETALL', take())
   end
-  reply[7] = sessions
+  reply[3] = sessions
   local history_keys = {}
   for i = 1, count() do
     history_keys[i] = take()
@@ -47,20 +42,20 @@ while at <= #ARGV do
     end
     history[i] = scores
   end
-  reply[8] = history
+  reply[4] = history
   local absences = {}
   for i = 1, count() do
     absences[i] = redis.call('HGETALL', take())
   end
-  reply[9] = absences
+  reply[5] = absences
   local steps = {}
   for i = 1, count() do
     steps[i] = take()
   end
   if #steps > 0 then
-    reply[10] = redis.call('HMGET', seen_key, unpack(steps))
+    reply[6] = redis.call('HMGET', seen_key, unpack(steps))
   else
-    reply[10] = {}
+    reply[6] = {}
   end
   replies[#replies + 1] = reply
 end
