@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.structs import TopicPartition
 
 from eventwire.admin.routes import register as register_admin
 from eventwire.config_service import ConfigService, Holder
@@ -22,6 +23,7 @@ from eventwire.kafka.faust_internals import ChunkedTransport, aiokafka_producer
 from eventwire.kafka.process_agent import make_process_agent
 from eventwire.kafka.publisher import Publisher
 from eventwire.kafka.scheduler import make_scheduler
+from eventwire.kafka.transactions import PartitionTransactions
 from eventwire.metrics import CONSUMER_LAG
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
@@ -83,12 +85,16 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         topics,
         int(settings.session_timeout * 1000),
     )
+    transactions = (
+        _transactions(app, settings, topics.raw) if settings.guarantee == "exactly_once" else None
+    )
     process = make_process_agent(
         stage,
         StatsStore(redis_client, keys),
         publisher,
         transport.route(raw_topic),
         settings.batch_size,
+        transactions,
     )
     app.agent(raw_topic, name="eventwire.process")(process)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
@@ -97,6 +103,8 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
 
     @app.on_before_shutdown.connect
     async def _close_redis(*_: Any, **__: Any) -> None:
+        if transactions is not None:
+            await transactions.close()
         await deliverer.close()
         await redis_client.aclose()
 
@@ -157,3 +165,24 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     app.task(_freeze_startup_objects)
 
     return app
+
+
+def _transactions(app: faust.App, settings: Settings, raw: str) -> PartitionTransactions:
+    """Exactly once: one transactional producer per ``raw`` partition this replica owns,
+    started when the partition is assigned (fencing its previous owner)."""
+    transactions = PartitionTransactions(
+        settings.kafka_bootstrap, settings.app_id, group_id=settings.app_id
+    )
+
+    def ours(tps: Any) -> list[TopicPartition]:
+        return [TopicPartition(tp.topic, tp.partition) for tp in tps if tp.topic == raw]
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def _fence_on_assignment(_sender: Any, *args: Any, **__: Any) -> None:
+        await transactions.assigned(ours(args[0]))
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def _forget_on_revocation(_sender: Any, *args: Any, **__: Any) -> None:
+        await transactions.revoked(ours(args[0]))
+
+    return transactions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     topic_prefix: str = "eventwire."
     redis_prefix: str = "ew:"
     app_id: str = "eventwire"
+    # exactly_once: each batch's outputs and input offsets in one Kafka transaction per
+    # input partition; at_least_once: outputs may repeat (same ids, same bytes).
+    guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=0, le=65535)
     admin_token: SecretStr | None = None

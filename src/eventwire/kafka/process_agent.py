@@ -1,4 +1,5 @@
-"""The process agent: a batch of raw messages → the process stage → one batch publish → ack.
+"""The process agent: a batch of raw messages → the process stage → its outputs published
+(under exactly once, in one Kafka transaction per input partition) → ack.
 
 Every message is acked only after its outputs are published, and every message is acked
 (Faust commits only contiguous acked offsets).
@@ -6,14 +7,18 @@ Every message is acked only after its outputs are published, and every message i
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
+
+from aiokafka.structs import TopicPartition
 
 from eventwire.core.registry import Registry
 from eventwire.kafka.faust_internals import BatchRoute
 from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
+from eventwire.kafka.transactions import PartitionTransactions
 from eventwire.metrics import ACCEPTED, BATCH_SIZE, EFFECTS, LATENCY, REJECTED
 from eventwire.redis_store.stats import StatsStore
 from eventwire.retry import REDIS_OUTAGES, retry_outages
@@ -26,7 +31,11 @@ def make_process_agent(
     publisher: Publisher,
     route: BatchRoute,
     batch_size: int,
+    transactions: PartitionTransactions | None = None,
 ) -> Callable[[Any], Any]:
+    """``transactions``: exactly once (each partition's outputs and next offset in one
+    transaction); None: at least once (one publish for the batch)."""
+
     async def process_agent(_stream: Any) -> None:
         # Messages come as lists from the route (kafka/faust_internals.py), not the stream.
         sizes = BATCH_SIZE.labels("process")
@@ -35,7 +44,10 @@ def make_process_agent(
             sizes.observe(len(batch))
             raws = [raw_message(message) for message in batch]
             done = await stage.run(raws, int(time.time() * 1000))
-            await publisher.publish(done.all_outputs())
+            if transactions is None:
+                await publisher.publish(done.all_outputs())
+            else:
+                await commit_per_partition(transactions, done, batch)
             observe(done, stage.registry(), [raw.timestamp_ms for raw in raws])
             await retry_outages(
                 lambda d=done: stats.add(d.accepted, d.rejected),  # type: ignore[misc]
@@ -45,6 +57,24 @@ def make_process_agent(
             route.ack(batch)
 
     return process_agent
+
+
+async def commit_per_partition(
+    transactions: PartitionTransactions, done: Processed, batch: list[Any]
+) -> None:
+    """One transaction per input partition of the batch, all at once. A fenced partition's
+    messages are released all the same: they are another replica's now, and this one's
+    consumer cannot commit past them with its stale generation."""
+    next_offsets: dict[tuple[str, int], int] = {}
+    for message in batch:
+        key = (message.topic, message.partition)
+        next_offsets[key] = max(next_offsets.get(key, 0), message.offset + 1)
+    await asyncio.gather(
+        *(
+            transactions.commit(TopicPartition(*key), done.outputs.get(key, []), offset)
+            for key, offset in next_offsets.items()
+        )
+    )
 
 
 def observe(done: Processed, registry: Registry, received_ms: list[int]) -> None:

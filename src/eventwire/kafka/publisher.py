@@ -70,37 +70,40 @@ class Publisher:
             return
 
     async def _send_all(self, records: Sequence[Output]) -> None:
-        producer = self._producer()  # an aiokafka AIOKafkaProducer
-        partitions: dict[str, list[int]] = {}
-        # A profile's event, built-ins and effects share one key: hash each key once.
-        chosen: dict[tuple[str, bytes | None], int] = {}
-        open_batches: dict[tuple[str, int], Any] = {}
-        futures = []
-        for record in records:
-            topic = record.topic
-            partition = chosen.get((topic, record.key), -1)
-            if partition < 0:
-                all_partitions = partitions.get(topic)
-                if all_partitions is None:
-                    all_partitions = partitions[topic] = sorted(
-                        await producer.partitions_for(topic)
-                    )
-                partition = _partition_of(record.key, all_partitions, all_partitions)
-                if record.key is not None:  # keyless records go to a random partition
-                    chosen[(topic, record.key)] = partition
-            batch = open_batches.get((topic, partition))
-            if batch is None:
-                batch = open_batches[(topic, partition)] = producer.create_batch()
-            if batch.append(key=record.key, value=record.value, timestamp=None) is None:
-                # Full: send it (in order, before the rest of this partition) and start anew.
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = open_batches[(topic, partition)] = producer.create_batch()
-                if batch.append(key=record.key, value=record.value, timestamp=None) is None:
-                    raise MessageSizeTooLargeError(f"a record of {len(record.value)} bytes")
-        for (topic, partition), batch in open_batches.items():
+        await send_records(self._producer(), records)
+
+
+async def send_records(producer: Any, records: Sequence[Output]) -> None:
+    """Send ``records`` with ``producer`` (an AIOKafkaProducer, transactional or not), one
+    record batch per topic partition, and wait until Kafka has them."""
+    partitions: dict[str, list[int]] = {}
+    # A profile's event, built-ins and effects share one key: hash each key once.
+    chosen: dict[tuple[str, bytes | None], int] = {}
+    open_batches: dict[tuple[str, int], Any] = {}
+    futures = []
+    for record in records:
+        topic = record.topic
+        partition = chosen.get((topic, record.key), -1)
+        if partition < 0:
+            all_partitions = partitions.get(topic)
+            if all_partitions is None:
+                all_partitions = partitions[topic] = sorted(await producer.partitions_for(topic))
+            partition = _partition_of(record.key, all_partitions, all_partitions)
+            if record.key is not None:  # keyless records go to a random partition
+                chosen[(topic, record.key)] = partition
+        batch = open_batches.get((topic, partition))
+        if batch is None:
+            batch = open_batches[(topic, partition)] = producer.create_batch()
+        if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+            # Full: send it (in order, before the rest of this partition) and start anew.
             futures.append(await producer.send_batch(batch, topic, partition=partition))
-        # The futures resolve once Kafka has the batches (acks=all).
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+            batch = open_batches[(topic, partition)] = producer.create_batch()
+            if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+                raise MessageSizeTooLargeError(f"a record of {len(record.value)} bytes")
+    for (topic, partition), batch in open_batches.items():
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    # The futures resolve once Kafka has the batches (acks=all).
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
