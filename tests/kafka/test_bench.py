@@ -53,6 +53,8 @@ def test_bench_prints_the_spec_shape(services):
             "100",
             "--peer",
             "faust",
+            "--guarantee",
+            "at_least_once",
             "--json",
         ],
         capture_output=True,
@@ -69,6 +71,7 @@ def test_bench_prints_the_spec_shape(services):
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     [run] = result["runs"]
+    assert result["guarantee"] == "at_least_once"
     assert {
         "replicas",
         "events",

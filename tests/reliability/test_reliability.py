@@ -213,6 +213,37 @@ async def test_a_replica_killed_ten_times_at_random_points(services, names, tmp_
     print(f"\n(a) {KILLS} kills: {report}")
 
 
+async def test_a_replica_stalled_past_its_session_timeout_comes_back_fenced(
+    services, names, tmp_path
+):
+    """A zombie: one of two replicas is SIGSTOPped longer than its Kafka session timeout while
+    the stream flows, so its partitions move to the other, whose transactional producers fence
+    it; then it is SIGCONTed with a batch (and maybe a transaction) half done."""
+    cluster = Cluster(
+        names, services["kafka"], CONFIG, tmp_path, settings={"kafka_session_timeout": "6s"}
+    )
+    await cluster.create_topics()
+    steady, zombie = cluster.add_worker(), cluster.add_worker()
+    during = asyncio.Event()
+    try:
+        await steady.wait_ready(cluster.topics.raw)
+        await zombie.wait_ready(cluster.topics.raw)
+        producing = asyncio.create_task(stream(cluster, during))
+        await during.wait()
+        assert zombie.process is not None
+        zombie.process.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(10)  # past the 6 s session timeout: its partitions move
+        zombie.process.send_signal(signal.SIGCONT)
+        positions = await producing
+        report = await verify(cluster, services["redis"], positions)
+        assert zombie.process.poll() is None  # it came back and lives on
+        assert steady.process is not None
+        assert steady.process.poll() is None  # a peer's stall never kills a replica
+    finally:
+        cluster.stop_all()
+    print(f"\n(d) a replica stalled 10 s: {report}")
+
+
 def _redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [

@@ -451,6 +451,7 @@ class RunNames:
                 "EVENTWIRE_APP_ID": self.app_id,
                 "EVENTWIRE_PARTITIONS": str(PARTITIONS),
                 "EVENTWIRE_LOG_LEVEL": "warning",
+                "EVENTWIRE_GUARANTEE": settings.guarantee,
             }
         )
         return env
@@ -672,6 +673,7 @@ async def bench(
             + f" ({paced_count:,} messages per run)",
         )
     return {
+        "guarantee": settings.guarantee,
         "runs": [
             {
                 "replicas": r.replicas,

@@ -275,6 +275,11 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     type=click.Choice(["faust"]),
     help="Also run the messages through this peer pipeline (plain Faust, message by message).",
 )
+@click.option(
+    "--guarantee",
+    type=click.Choice(["exactly_once", "at_least_once"]),
+    help="EVENTWIRE_GUARANTEE for the replicas (default: the setting's).",
+)
 def bench_command(
     events: int,
     replicas: str,
@@ -284,11 +289,12 @@ def bench_command(
     profile_dir: Path | None,
     plot_path: Path | None,
     peer: str | None,
+    guarantee: str | None,
 ) -> None:
     """Measure the pipeline against a bare aiokafka loop over the same messages."""
     from eventwire.bench.run import bench
 
-    settings = Settings()
+    settings = Settings(guarantee=guarantee) if guarantee else Settings()
     counts = [int(r) for r in replicas.split(",") if r.strip()]
     bars: dict[str, Any] = {}
 
