@@ -30,6 +30,7 @@ from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
+from eventwire.redis_store.producer_ids import ProducerIds
 from eventwire.redis_store.stats import StatsStore
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import OUTAGES, next_tick_on_outage
@@ -84,6 +85,7 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         queue,
         topics,
         int(settings.session_timeout * 1000),
+        ProducerIds(redis_client, keys, settings.dedupe_window),
     )
     transactions = (
         _transactions(app, settings, topics.raw) if settings.guarantee == "exactly_once" else None

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     scheduler_interval: Seconds = 0.5
     # How long a Simon identify call maps a client id to its traits.
     identify_ttl: Seconds = 7 * 86400.0
+    # How long a producer's event id is remembered per source, to absorb producer retries.
+    dedupe_window: Seconds = 7 * 86400.0
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_secret: SecretStr | None = None
     webhook_max_attempts: int = Field(default=8, ge=1)

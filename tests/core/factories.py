@@ -93,6 +93,7 @@ def internal(
     """An accepted event as the state step takes it (a StepInput)."""
     return {
         "at_ms": ms_from_iso(received_at),
+        "basis": event_id,
         "event": {
             "id": event_id,
             "type": type_,

@@ -131,7 +131,10 @@ def hooks(tmp_path: Path, plan: dict[str, str]) -> tuple[Path, dict[str, str]]:
         for name, url in plan.items()
     ]
     (config / "triggers" / "hooks.json").write_bytes(orjson.dumps(triggers))
-    names = {ids.derived_id("effect", f"e-{name}", f"hook-{name}", 0): name for name in plan}
+    # A producer id is scoped by its source (backend) in what it causes.
+    names = {
+        ids.derived_id("effect", f"backend/e-{name}", f"hook-{name}", 0): name for name in plan
+    }
     return config, names
 
 
@@ -173,7 +176,7 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
     worker = cluster.add_worker()
     try:
         await worker.wait_ready(cluster.topics.raw)
-        # Each event twice, as a producer retry would send it: its webhook is queued once.
+        # Each event twice, as a producer retry would send it: the retry is a duplicate_event.
         no_headers: dict[str, bytes] = {}
         messages = [(hook_event(k), no_headers) for k in plan] * 2
         await produce(cluster.kafka, cluster.topics.raw, messages)

@@ -185,6 +185,11 @@ def check(
     return Prepared(raw, document, parsed, source, event_ids, versions, origin)
 
 
+def reject_prepared(prepared: Prepared, reasons: list[Reason]) -> Rejected:
+    """A rejection of a message that passed every stateless check (e.g. a duplicate)."""
+    return _rejection(prepared.raw, prepared.document, prepared.parsed, prepared.event_ids, reasons)
+
+
 def _reject_parse_failure(
     raw: RawMessage, document: dict[str, Any], failure: ParseFailure, registry: Registry
 ) -> Rejected:

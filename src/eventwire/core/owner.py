@@ -50,6 +50,7 @@ class AbsenceWindow:
     deadline_ms: int
     cause: EventRecord
     fired: bool = False
+    basis: str | None = None  # what the effects' ids derive from, when not the cause's id
 
 
 @dataclass
@@ -118,5 +119,10 @@ def decode_window(text: str) -> AbsenceWindow:
 
     data = orjson.loads(text)
     return AbsenceWindow(
-        data["trigger_id"], data["type"], data["deadline_ms"], data["cause"], data["fired"]
+        data["trigger_id"],
+        data["type"],
+        data["deadline_ms"],
+        data["cause"],
+        data["fired"],
+        data.get("basis"),
     )

@@ -80,7 +80,8 @@ def process_event(
 ) -> Step:
     event = record["event"]
     at_ms = record["at_ms"]
-    step = Step(event["id"], state.owner)
+    basis = record["basis"]
+    step = Step(basis, state.owner)
     profile_created, traits_changed = _apply_profile(state, record, event)
     session_facts = _apply_session(state, event, record, at_ms, timeout_ms, step)
     _index_history(state, event["type"], at_ms, event["id"])
@@ -89,10 +90,11 @@ def process_event(
         traits_changed=traits_changed,
         **session_facts,
     )
-    step.builtins = builtins_for(event, facts)
+    step.builtins = builtins_for(event, facts, basis)
     _cancel_absences(state, event["type"], at_ms, step)
-    for cause in (event, *step.builtins):
-        _run_triggers(state, cause, triggers, at_ms, step)
+    _run_triggers(state, event, triggers, at_ms, step, basis)
+    for builtin in step.builtins:
+        _run_triggers(state, builtin, triggers, at_ms, step, builtin["id"])
     return step
 
 
@@ -200,8 +202,15 @@ def document(state: OwnerState, event: EventRecord, now_ms: int) -> dict[str, An
 
 
 def _run_triggers(
-    state: OwnerState, event: EventRecord, triggers: TriggerSet, now_ms: int, step: Step
+    state: OwnerState,
+    event: EventRecord,
+    triggers: TriggerSet,
+    now_ms: int,
+    step: Step,
+    basis: str,
 ) -> None:
+    """``basis``: what the effects' ids derive from (the event's id, scoped by its source
+    when a producer gave it; see core.step_input)."""
     if state.profile_id is None:
         return
     doc: dict[str, Any] | None = None  # built once, again only after a trigger acted
@@ -211,13 +220,15 @@ def _run_triggers(
         if not passes(trigger, doc):
             continue
         if trigger.absent is not None:
-            key = window_key(trigger.absent.type, trigger.id, event["id"])
+            key = window_key(trigger.absent.type, trigger.id, basis)
             deadline = now_ms + trigger.absent.within_ms
-            state.absences[key] = AbsenceWindow(trigger.id, trigger.absent.type, deadline, event)
+            state.absences[key] = AbsenceWindow(
+                trigger.id, trigger.absent.type, deadline, event, basis=basis
+            )
             state.touch("absences", key)
             step.timers_due.append(((ABSENT_TIMER, state.owner, key), deadline))
             continue
-        if _act(state, trigger, doc, event, now_ms, step):
+        if _act(state, trigger, doc, event, now_ms, step, basis):
             doc = None  # the next trigger sees what this one did
 
 
@@ -228,12 +239,13 @@ def _act(
     event: EventRecord,
     now_ms: int,
     step: Step,
+    basis: str,
 ) -> bool:
     """Run the trigger's actions within its limit; whether it acted."""
     if not _within_limit(state, trigger, event, now_ms):
         return False
     before_traits = dict(state.wallet.traits)
-    fired = run_actions(trigger, doc, event, state.wallet)
+    fired = run_actions(trigger, doc, event, state.wallet, basis)
     state.touch("profile", "wallet")
     for name, value in state.wallet.traits.items():
         if name not in before_traits or before_traits[name] != value:
@@ -283,7 +295,7 @@ def close_if_timed_out(
         state.profile_id, session_id, session.event_count, closed_at, source_id
     )
     step = Step(f"timeout:{session_id}", state.owner, builtins=[closed])
-    _run_triggers(state, closed, triggers, now_ms, step)
+    _run_triggers(state, closed, triggers, now_ms, step, closed["id"])
     return step
 
 
@@ -302,5 +314,5 @@ def fire_absence(
     trigger = triggers.by_id.get(window.trigger_id)
     if trigger is not None and trigger.enabled:
         doc = document(state, window.cause, now_ms)
-        _act(state, trigger, doc, window.cause, now_ms, step)
+        _act(state, trigger, doc, window.cause, now_ms, step, window.basis or window.cause["id"])
     return step

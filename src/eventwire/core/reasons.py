@@ -22,6 +22,8 @@ class Code(StrEnum):
     IDENTITY_REQUIRED = "identity_required"
     IDENTITY_CONFLICT = "identity_conflict"
     UNKNOWN_CONTACT = "unknown_contact"
+    # A producer's event id already accepted from the same source (a producer retry).
+    DUPLICATE_EVENT = "duplicate_event"
     # A bug in eventwire, not in the message: the message is kept so it can be replayed.
     INTERNAL_ERROR = "internal_error"
 

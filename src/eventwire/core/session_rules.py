@@ -86,10 +86,11 @@ def builtin_event(
     }
 
 
-def builtins_for(event: EventRecord, facts: Facts) -> list[EventRecord]:
-    """The built-in events one applied event causes, in the order they happened."""
+def builtins_for(event: EventRecord, facts: Facts, basis: str | None = None) -> list[EventRecord]:
+    """The built-in events one applied event causes, in the order they happened; their ids
+    derive from ``basis`` (the event id unless given)."""
     out: list[EventRecord] = []
-    cause = (event["id"],)
+    cause = (basis or event["id"],)
     if facts.profile_created:
         out.append(builtin_event(event, "profile_created", {}, cause))
     if facts.session_created:

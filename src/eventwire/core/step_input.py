@@ -18,6 +18,10 @@ class Identities(TypedDict, total=False):
 
 class StepInput(TypedDict):
     event: EventRecord
+    # What the step id and the ids of what the event causes derive from: the event id when
+    # eventwire derived it (unique by construction), "<source id>/<id>" when a producer gave
+    # it, since two sources may both send id "1".
+    basis: str
     at_ms: int  # received_at as epoch ms: the step never parses RFC 3339 text
     publish: bool
     session_attributes: dict[str, Any]
@@ -25,7 +29,9 @@ class StepInput(TypedDict):
     identities: Identities
 
 
-def step_input(event: EventRecord, parsed: ParsedMessage, publish: bool, at_ms: int) -> StepInput:
+def step_input(
+    event: EventRecord, parsed: ParsedMessage, publish: bool, at_ms: int, producer_id: bool
+) -> StepInput:
     who = parsed.identity
     identities: Identities = {}
     if event["profile_id"]:
@@ -45,6 +51,7 @@ def step_input(event: EventRecord, parsed: ParsedMessage, publish: bool, at_ms: 
         traits = dict(found) if isinstance(found, dict) else {}
     return {
         "event": event,
+        "basis": f"{event['source_id']}/{event['id']}" if producer_id else event["id"],
         "at_ms": at_ms,
         "publish": publish,
         "session_attributes": parsed.session_attributes,

@@ -17,6 +17,11 @@ class Keys:
         """email / user / contact → profile id (string)."""
         return f"{self.prefix}id:{kind}:{value}"
 
+    def producer_id(self, source_id: str, event_id: str) -> str:
+        """A producer's event id from one source → where it was first accepted (with a TTL).
+        The source id's length keeps ids with a ``:`` apart."""
+        return f"{self.prefix}pid:{len(source_id)}:{source_id}:{event_id}"
+
     def client(self, client_id: str) -> str:
         """Simon identify: client id → traits (JSON string, with a TTL)."""
         return f"{self.prefix}client:{client_id}"

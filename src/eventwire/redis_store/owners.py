@@ -486,4 +486,5 @@ def _window_dict(window: AbsenceWindow) -> dict[str, Any]:
         "deadline_ms": window.deadline_ms,
         "cause": window.cause,
         "fired": window.fired,
+        "basis": window.basis,
     }

@@ -94,7 +94,7 @@ def _wants(
             event = inputs[i]["event"]
             if event["session_id"]:
                 want.sessions.add(event["session_id"])
-            want.steps.add(event["id"])
+            want.steps.add(inputs[i]["basis"])
             want.absence_types.add(event["type"])  # the windows this event may cancel
     return wanted
 
@@ -116,9 +116,9 @@ def _owner_steps(
     current = indices[0]
     try:
         for current in indices:
-            event_id = inputs[current]["event"]["id"]
-            if event_id in committed:
-                steps[current] = Step.replay(event_id, state.owner, committed[event_id])
+            step_id = inputs[current]["basis"]
+            if step_id in committed:
+                steps[current] = Step.replay(step_id, state.owner, committed[step_id])
             else:
                 step = steps[current] = process_event(state, inputs[current], triggers, timeout_ms)
                 new.append(step)
@@ -131,7 +131,7 @@ def _owner_steps(
         )
         PROCESS_ERRORS.inc()
         for i in indices:
-            if inputs[i]["event"]["id"] not in committed:
+            if inputs[i]["basis"] not in committed:
                 steps[i] = None
         return [i for i in indices if i != current]
     if not new:

@@ -8,11 +8,22 @@ import logging
 from collections.abc import Sequence
 
 from eventwire.core.decode import Limits
-from eventwire.core.ingest import Outcome, Prepared, Rejected, finish, prepare, reject
+from eventwire.core.ingest import (
+    Accepted,
+    Outcome,
+    Prepared,
+    Rejected,
+    finish,
+    prepare,
+    reject,
+    reject_prepared,
+)
+from eventwire.core.producer_ids import Claim, claims, duplicates
 from eventwire.core.raw import RawMessage
 from eventwire.core.reasons import Code, Reason
 from eventwire.core.registry import Registry
 from eventwire.redis_store.identities import IdentityStore
+from eventwire.redis_store.producer_ids import ProducerIds
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 
 log = logging.getLogger(__name__)
@@ -31,6 +42,7 @@ async def ingest_batch(
     limits: Limits,
     identities: IdentityStore,
     now_ms: int,
+    producer_ids: ProducerIds | None = None,
 ) -> list[Outcome]:
     steps: list[Prepared | Rejected] = []
     for raw in raws:
@@ -53,4 +65,35 @@ async def ingest_batch(
             outcomes.append(finish(step, next(profiles)))
         except Exception:
             outcomes.append(_internal_error(step.raw))
+    if producer_ids is not None:
+        await retry_outages(
+            lambda: _absorb_producer_retries(steps, outcomes, producer_ids),
+            REDIS_OUTAGES,
+            "checking producer ids",
+        )
     return outcomes
+
+
+async def _absorb_producer_retries(
+    steps: Sequence[Prepared | Rejected], outcomes: list[Outcome], producer_ids: ProducerIds
+) -> None:
+    """Reject, as ``duplicate_event``, every accepted message that carries a producer id
+    another message from the same source was accepted with (one round trip for the batch)."""
+    asked: list[tuple[int, list[Claim]]] = []
+    for i, (step, outcome) in enumerate(zip(steps, outcomes, strict=True)):
+        if isinstance(step, Prepared) and isinstance(outcome, Accepted):
+            found = claims(step)
+            if found:
+                asked.append((i, found))
+    flat = [claim for _, found in asked for claim in found]
+    answers = iter(await producer_ids.claim(flat))
+    unkept: list[Claim] = []
+    for i, found in asked:
+        taken = [(claim, next(answers)) for claim in found]
+        reasons = duplicates(taken)
+        if reasons:
+            step = steps[i]
+            assert isinstance(step, Prepared)
+            outcomes[i] = reject_prepared(step, reasons)
+            unkept += (claim for claim, first in taken if first is None)
+    await producer_ids.release(unkept)

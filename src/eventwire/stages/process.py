@@ -21,6 +21,7 @@ from eventwire.core.topics import Topics
 from eventwire.core.triggers.effects import EffectRecord
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.owners import OwnerStore
+from eventwire.redis_store.producer_ids import ProducerIds
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import apply_state
@@ -50,19 +51,29 @@ class ProcessStage:
     webhooks: WebhookQueue
     topics: Topics
     timeout_ms: int
+    producer_ids: ProducerIds | None = None
 
     def encode(self, step: Step) -> bytes:
         return encode_step(step, self.topics)
 
     async def run(self, raws: Sequence[RawMessage], now_ms: int) -> Processed:
         registry = self.registry()
-        outcomes = await ingest_batch(raws, registry, self.limits, self.identities, now_ms)
+        outcomes = await ingest_batch(
+            raws, registry, self.limits, self.identities, now_ms, self.producer_ids
+        )
         inputs: list[StepInput] = []
         for raw, outcome in zip(raws, outcomes, strict=True):
             if isinstance(outcome, Accepted):
+                given = outcome.parsed.events
                 inputs += (
-                    step_input(event, outcome.parsed, outcome.publish, raw.timestamp_ms)
-                    for event in outcome.events
+                    step_input(
+                        event,
+                        outcome.parsed,
+                        outcome.publish,
+                        raw.timestamp_ms,
+                        given[position].id is not None,
+                    )
+                    for position, event in enumerate(outcome.events)
                 )
         steps = iter(
             await apply_state(inputs, self.owners, registry.triggers, self.timeout_ms, self.encode)

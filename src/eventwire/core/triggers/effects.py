@@ -44,9 +44,12 @@ def effect_record(
     type_: str,
     params: dict[str, Any],
     result: dict[str, Any],
+    basis: str | None = None,
 ) -> EffectRecord:
+    """``basis``: what the id derives from, when not the event id (a producer's id, which
+    another source may use too, is scoped by its source: see core.step_input)."""
     return {
-        "id": effect_id(event["id"], trigger_id, index),
+        "id": effect_id(basis or event["id"], trigger_id, index),
         "type": type_,
         "trigger_id": trigger_id,
         "event_id": event["id"],
@@ -60,10 +63,15 @@ def effect_record(
 
 
 def automation_record(
-    event: EventRecord, trigger_id: str, index: int, automation: str, profile: dict[str, Any]
+    event: EventRecord,
+    trigger_id: str,
+    index: int,
+    automation: str,
+    profile: dict[str, Any],
+    basis: str | None = None,
 ) -> AutomationRecord:
     return {
-        "id": ids.derived_id("automation", event["id"], trigger_id, index),
+        "id": ids.derived_id("automation", basis or event["id"], trigger_id, index),
         "automation": automation,
         "trigger_id": trigger_id,
         "event_id": event["id"],

@@ -89,16 +89,23 @@ def profile_summary(profile: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def run_actions(
-    trigger: CompiledTrigger, doc: Doc, event: EventRecord, state: ProfileState
+    trigger: CompiledTrigger,
+    doc: Doc,
+    event: EventRecord,
+    state: ProfileState,
+    basis: str | None = None,
 ) -> Fired:
-    """Apply the trigger's actions to ``state`` in order; the effects and automation starts."""
+    """Apply the trigger's actions to ``state`` in order; the effects and automation starts
+    (their ids derive from ``basis``, the event id unless given)."""
     fired = Fired()
     for action in trigger.actions:
         params = action.params(doc)
         applied = apply_action(state, action.type, params)
         if applied.changed or action.type in REPORT_WHEN_UNCHANGED:
             fired.effects.append(
-                effect_record(event, trigger.id, action.index, action.type, params, applied.result)
+                effect_record(
+                    event, trigger.id, action.index, action.type, params, applied.result, basis
+                )
             )
         if action.type == "start_automation":
             fired.automations.append(
@@ -108,6 +115,7 @@ def run_actions(
                     action.index,
                     params["automation"],
                     profile_summary(doc.get("profile")),
+                    basis,
                 )
             )
     return fired
