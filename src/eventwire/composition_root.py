@@ -24,7 +24,7 @@ from eventwire.kafka.process_agent import make_process_agent
 from eventwire.kafka.publisher import Publisher
 from eventwire.kafka.scheduler import make_scheduler
 from eventwire.kafka.transactions import PartitionTransactions
-from eventwire.metrics import CONSUMER_LAG
+from eventwire.metrics import CONSUMER_LAG, TASK_ERRORS
 from eventwire.redis_store.config_store import ConfigStore
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
@@ -33,7 +33,7 @@ from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.producer_ids import ProducerIds
 from eventwire.redis_store.stats import StatsStore
 from eventwire.redis_store.webhooks import WebhookQueue
-from eventwire.retry import OUTAGES, next_tick_on_outage
+from eventwire.retry import OUTAGES, never_fatal, next_tick_on_outage
 from eventwire.settings import Settings
 from eventwire.stages.process import ProcessStage
 from eventwire.webhooks.client import WebhookClient
@@ -146,7 +146,11 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
             CONSUMER_LAG.labels(topic).set(value)
 
     app.timer(interval=5.0, name="eventwire.lag")(
-        next_tick_on_outage(consumer_lag, OUTAGES, "measuring consumer lag")
+        never_fatal(
+            consumer_lag,
+            "measuring consumer lag",
+            TASK_ERRORS.labels("consumer_lag").inc,
+        )
     )
 
     config = ConfigService(ConfigStore(redis_client, keys), holder)

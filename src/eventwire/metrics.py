@@ -39,3 +39,8 @@ OWNER_COMMITS = Counter(
     "Owner commits, by result: ok, or conflict (another replica changed the owner; retried)",
     ["result"],
 )
+TASK_ERRORS = Counter(
+    "eventwire_task_errors",
+    "Failures of periodic tasks that only observe (logged; the worker goes on), by task",
+    ["task"],
+)

@@ -58,3 +58,19 @@ def next_tick_on_outage(
             log.warning("%s failed (%s: %s); trying again next tick", what, type(exc).__name__, exc)
 
     return tolerant
+
+
+def never_fatal(
+    observe: Callable[[], Awaitable[object]], what: str, errors: Callable[[], object]
+) -> Callable[[], Awaitable[None]]:
+    """A periodic task that only observes (metrics): whatever it raises is logged and
+    counted (``errors``), never allowed to take the worker down."""
+
+    async def observing() -> None:
+        try:
+            await observe()
+        except Exception:
+            errors()
+            log.exception("%s failed; trying again next tick", what)
+
+    return observing
