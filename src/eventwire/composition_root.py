@@ -87,9 +87,10 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         int(settings.session_timeout * 1000),
         ProducerIds(redis_client, keys, settings.dedupe_window),
     )
-    transactions = (
-        _transactions(app, settings, topics.raw) if settings.guarantee == "exactly_once" else None
-    )
+    transactions = None
+    if settings.guarantee == "exactly_once":
+        transactions = _transactions(app, settings, topics.raw)
+        transport.transactional_topics.add(topics.raw)
     process = make_process_agent(
         stage,
         StatsStore(redis_client, keys),

@@ -175,8 +175,11 @@ async def collect(
     done: Callable[[Collected], bool],
     timeout: float,
     on_progress: Callable[[Collected], Any] | None = None,
+    to_end: bool = False,
 ) -> Collected:
-    """Read ``topics`` from the start (read_committed) until ``done`` or the timeout."""
+    """Read ``topics`` from the start (read_committed) until ``done`` or the timeout; with
+    ``to_end``, then on to the end of every partition as it stands once ``done`` holds, so
+    that nothing written by then (a late repeat, say) goes unread."""
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=kafka,
@@ -188,16 +191,27 @@ async def collect(
     await consumer.start()
     collected = Collected()
     deadline = time.monotonic() + timeout
+
+    async def read() -> None:
+        batches = await consumer.getmany(timeout_ms=300, max_records=5000)
+        for tp, records in batches.items():
+            bucket = collected.records.setdefault(tp.topic, [])
+            bucket.extend(orjson.loads(r.value) for r in records if r.value is not None)
+
     try:
         while time.monotonic() < deadline and not done(collected):
-            batches = await consumer.getmany(timeout_ms=300, max_records=5000)
-            for tp, records in batches.items():
-                bucket = collected.records.setdefault(tp.topic, [])
-                bucket.extend(orjson.loads(r.value) for r in records if r.value is not None)
+            await read()
             if on_progress is not None:
                 result = on_progress(collected)
                 if asyncio.iscoroutine(result):
                     await result
+        if to_end:
+            assigned = consumer.assignment()
+            ends = await consumer.end_offsets(list(assigned))  # read_committed: stable ends
+            behind = list(ends)
+            while behind and time.monotonic() < deadline:
+                await read()
+                behind = [tp for tp in behind if await consumer.position(tp) < ends[tp]]
     finally:
         await consumer.stop()
     return collected

@@ -52,6 +52,11 @@ def test_the_app_uses_the_chunked_consumer():
     app = create_app(Settings(), Holder(Registry()))
     assert isinstance(app.transport, ChunkedTransport)
     assert app.transport.Consumer.__name__ == "ChunkedConsumer"
+    # Under exactly once only the transactions commit raw's offsets, never Faust's timer.
+    assert app.transport.transactional_topics == {"eventwire.raw"}
+    plain = create_app(Settings(guarantee="at_least_once"), Holder(Registry()))
+    assert isinstance(plain.transport, ChunkedTransport)
+    assert plain.transport.transactional_topics == set()
 
 
 async def test_partitions_move_between_two_workers_without_loss(services, names, tmp_path):

@@ -28,6 +28,7 @@ positions after SIGKILL).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, cast
 
 from faust.transport.consumer import CONSUMER_FETCHING
@@ -71,6 +72,17 @@ class BatchRoute:
 
 
 class ChunkedConsumer(faust_aiokafka.Consumer):
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Faust's own offset commit, less the topics whose offsets are committed inside
+        Kafka transactions (exactly once): a periodic commit in flight could otherwise land
+        after a transaction's and move a partition's offset back. Faust's bookkeeping goes
+        on as if it committed them, which the transactions did."""
+        skipped: set[str] = getattr(self.transport, "transactional_topics", set())
+        kept = {tp: offset for tp, offset in offsets.items() if tp.topic not in skipped}
+        if not kept:
+            return True
+        return bool(await super()._commit(kept))
+
     async def _drain_messages(self, fetcher: Any) -> None:
         consumer_stopped = self._stopped.is_set
         fetcher_stopped = fetcher._stopped.is_set
@@ -137,6 +149,8 @@ class ChunkedTransport(faust_aiokafka.Transport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.routes: dict[str, BatchRoute] = {}
+        # Topics whose consumed offsets only Kafka transactions commit (kafka/transactions.py)
+        self.transactional_topics: set[str] = set()
 
     def route(self, topic: TopicT) -> BatchRoute:
         """Deliver ``topic``'s messages as lists (see BatchRoute); call before the app starts.
