@@ -1,4 +1,4 @@
-"""Arsel-style sends (002_d6b017e06a6c840f.txt): ``{"event", "email" | "contact_id", "data"}``.
+"""Arsel-style sends (the Arsel Send Event API): ``{"event", "email" | "contact_id", "data"}``.
 
 Exactly one of ``email`` and ``contact_id`` identifies the contact (``identity_conflict``
 otherwise). An email with no profile yet creates one; an unknown ``contact_id`` is rejected

@@ -1,4 +1,4 @@
-"""Simon Data's custom event ingestion payload (001_78fe3ddcf321c80b.txt).
+"""Simon Data's custom event ingestion payload (its HTTP collect endpoint).
 
 ``partnerId`` is the source and ``partnerSecret`` its secret. ``type: track`` carries
 ``properties.eventName`` and the event's own ``properties.properties``. ``type: identify``

@@ -1,4 +1,4 @@
-"""Talon.One's Track Event payload (000_4a7ae964826e49b1.txt).
+"""Talon.One's Track Event payload (its integration API).
 
 ``{"sessionId", "profileId", "type", "attributes"}``: the attributes are the event's
 properties and are also merged into the session's attributes. The payload names no source,

@@ -1,4 +1,4 @@
-"""Tracardi's /track payload (004_f827205d91684c80.txt): one message, many events.
+"""Tracardi's /track payload: one message, many events.
 
 A missing profile id means a new profile for this message, unless the message is
 profile-less (``options.profile_less`` or the ``profile_less`` header). ``saveEvents: false``
