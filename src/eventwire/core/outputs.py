@@ -14,7 +14,6 @@ import orjson
 
 from eventwire.core.ingest import EventRecord, RejectionRecord
 from eventwire.core.topics import Topics
-from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 
 if TYPE_CHECKING:
     from eventwire.core.process import Step
@@ -40,26 +39,6 @@ def rejection_output(rejection: RejectionRecord, topics: Topics) -> Output:
 def event_outputs(events: Iterable[EventRecord], topics: Topics) -> list[Output]:
     dumps = orjson.dumps
     return [Output(topics.events, event_key(event), dumps(event)) for event in events]
-
-
-def step_outputs(
-    events: Iterable[EventRecord],
-    effects: Iterable[EffectRecord],
-    automations: Iterable[AutomationRecord],
-    topics: Topics,
-) -> list[Output]:
-    """Events (and built-ins), effects and automation starts, keyed by profile."""
-    dumps = orjson.dumps
-    records = event_outputs(events, topics)
-    records += [
-        Output(topics.effects, (e["profile_id"] or e["event_id"]).encode(), dumps(e))
-        for e in effects
-    ]
-    records += [
-        Output(topics.automations, (a["profile"].get("id") or a["event_id"]).encode(), dumps(a))
-        for a in automations
-    ]
-    return records
 
 
 def encode_step(step: Step, topics: Topics) -> bytes:

@@ -59,9 +59,6 @@ class PartitionTransactions:
         # Taken away by a rebalance: never started again until assigned again, so a late
         # batch can never fence the partition's new owner.
         self._revoked: set[TopicPartition] = set()
-        self.committed = 0
-        self.retried = 0
-        self.fenced = 0
 
     def transactional_id(self, tp: TopicPartition) -> str:
         return f"{self._app_id}-{tp.topic}-{tp.partition}"
@@ -96,11 +93,9 @@ class PartitionTransactions:
                 await producer.commit_transaction()
             except _FENCED as exc:
                 log.warning("%s: fenced (%s); dropping the batch", tp, type(exc).__name__)
-                self.fenced += 1
                 await self._stop(tp)
                 return False
             except KafkaError as exc:
-                self.retried += 1
                 log.warning(
                     "transaction for %s failed (%s: %s); aborting and retrying in %.1fs",
                     tp,
@@ -112,7 +107,6 @@ class PartitionTransactions:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            self.committed += 1
             return True
 
     async def _producer(self, tp: TopicPartition) -> AIOKafkaProducer | None:
