@@ -70,6 +70,7 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         return app.topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
 
     raw_topic = bytes_topic(topics.raw)
+    timers_topic = bytes_topic(topics.timers)
     # aiokafka's own producer under Faust's (started with the app), for its batch API.
     publisher = Publisher(lambda: aiokafka_producer(app))
     # redis-py connects on first use, so creating the client here does no I/O.
@@ -89,19 +90,19 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     )
     transactions = None
     if settings.guarantee == "exactly_once":
-        transactions = _transactions(app, settings, topics.raw)
-        transport.transactional_topics.add(topics.raw)
-    process = make_process_agent(
-        stage,
-        StatsStore(redis_client, keys),
-        publisher,
-        transport.route(raw_topic),
-        settings.batch_size,
-        transactions,
-    )
-    app.agent(raw_topic, name="eventwire.process")(process)
+        transactions = _transactions(app, settings, {topics.raw, topics.timers})
+        transport.transactional_topics.update((topics.raw, topics.timers))
+    stats = StatsStore(redis_client, keys)
+    for topic, run, name in (
+        (raw_topic, stage.run, "eventwire.process"),
+        (timers_topic, stage.run_timers, "eventwire.timers"),
+    ):
+        agent = make_process_agent(
+            stage, run, stats, publisher, transport.route(topic), settings.batch_size, transactions
+        )
+        app.agent(topic, name=name)(agent)
     app.timer(interval=settings.scheduler_interval, name="eventwire.scheduler")(
-        next_tick_on_outage(make_scheduler(stage, publisher), OUTAGES, "firing timers")
+        next_tick_on_outage(make_scheduler(owners, topics, publisher), OUTAGES, "firing timers")
     )
 
     @app.on_before_shutdown.connect
@@ -174,15 +175,15 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     return app
 
 
-def _transactions(app: faust.App, settings: Settings, raw: str) -> PartitionTransactions:
-    """Exactly once: one transactional producer per ``raw`` partition this replica owns,
-    started when the partition is assigned (fencing its previous owner)."""
+def _transactions(app: faust.App, settings: Settings, consumed: set[str]) -> PartitionTransactions:
+    """Exactly once: one transactional producer per partition of the ``consumed`` topics
+    this replica owns, started when the partition is assigned (fencing its last owner)."""
     transactions = PartitionTransactions(
         settings.kafka_bootstrap, settings.app_id, group_id=settings.app_id
     )
 
     def ours(tps: Any) -> list[TopicPartition]:
-        return [TopicPartition(tp.topic, tp.partition) for tp in tps if tp.topic == raw]
+        return [TopicPartition(tp.topic, tp.partition) for tp in tps if tp.topic in consumed]
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _fence_on_assignment(_sender: Any, *args: Any, **__: Any) -> None:

@@ -52,8 +52,9 @@ def test_the_app_uses_the_chunked_consumer():
     app = create_app(Settings(), Holder(Registry()))
     assert isinstance(app.transport, ChunkedTransport)
     assert app.transport.Consumer.__name__ == "ChunkedConsumer"
-    # Under exactly once only the transactions commit raw's offsets, never Faust's timer.
-    assert app.transport.transactional_topics == {"eventwire.raw"}
+    # Under exactly once only the transactions commit the consumed topics' offsets, never
+    # Faust's timer.
+    assert app.transport.transactional_topics == {"eventwire.raw", "eventwire.timers"}
     plain = create_app(Settings(guarantee="at_least_once"), Holder(Registry()))
     assert isinstance(plain.transport, ChunkedTransport)
     assert plain.transport.transactional_topics == set()

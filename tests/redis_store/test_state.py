@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 
 from eventwire.core.outputs import encode_step
+from eventwire.core.raw import RawMessage
+from eventwire.core.timers_topic import DueTimer, parse, timer_output
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.compiled import compile_trigger
 from eventwire.core.triggers.trigger_set import TriggerSet
+from eventwire.kafka.scheduler import LEASE_MS
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.stages.apply_state import apply_state
-from eventwire.stages.timers import fire_timers
+from eventwire.stages.timers import apply_timers
 from tests.core.factories import internal
 
 pytestmark = pytest.mark.services
@@ -70,10 +73,27 @@ async def process_batch(records, store, triggers, timeout_ms):
     return published(records, await apply_state(records, store, triggers, timeout_ms, encode))
 
 
-async def fire(store, triggers, timeout_ms, now_ms):
-    fired = await fire_timers(store, triggers, timeout_ms, now_ms, encode)
-    fired.published = published([], fired.steps)  # type: ignore[attr-defined]
-    return fired
+OFFSETS = iter(range(1_000_000))
+
+
+async def fire(store, triggers, timeout_ms, now_ms, *, release=True):
+    """What the scheduler and the stage do with due timers: claim them, publish each as a
+    ``timers`` message (here: made and read back, at the next offset), forget the claims,
+    apply the messages."""
+    claimed = await store.claim_timers(now_ms, LEASE_MS, 500)
+    due = [
+        parse(RawMessage(output.value, output.topic, 0, next(OFFSETS), now_ms, output.key))
+        for output in (timer_output(member, now_ms, TOPICS) for member in claimed)
+    ]
+    if release:
+        await store.release(claimed)
+    return await redeliver(store, triggers, timeout_ms, due, claimed)
+
+
+async def redeliver(store, triggers, timeout_ms, due, claimed=()):
+    """Apply ``timers`` messages (again)."""
+    steps = await apply_timers(due, store, triggers, timeout_ms, encode)
+    return SimpleNamespace(claimed=claimed, due=due, published=published([], steps))
 
 
 def record(
@@ -178,24 +198,24 @@ async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
             1000,
         )
         now = int(time.time() * 1000)
-        first, second = await asyncio.gather(
-            fire(stores[0], POINTS, 1000, now), fire(stores[1], POINTS, 1000, now)
-        )
-        closed = first.published.events + second.published.events
+        # The first replica publishes its timers and dies before it forgets its claims;
+        # the other finds them leased.
+        first = await fire(stores[0], POINTS, 1000, now, release=False)
+        assert (await fire(stores[1], POINTS, 1000, now)).claimed == []
+        closed = first.published.events
         assert len(closed) == 40
         assert len({b["session_id"] for b in closed}) == 40
-        assert set(first.claimed).isdisjoint(second.claimed)
-        # The first replica "dies" before completing; the second completes. After the lease,
-        # the first replica's timers fire again with the same ids; the others never do.
-        await stores[1].complete(second.finished, second.claimed)
+        # The first replica's transaction fails: its messages come again and publish the
+        # very same records.
+        again = await redeliver(stores[0], POINTS, 1000, first.due)
+        assert again.published.events == first.published.events
         assert (await fire(stores[1], POINTS, 1000, now + 1000)).claimed == []
-        again = await fire(stores[1], POINTS, 1000, now + 31_000)
-        assert sorted(b["id"] for b in again.published.events) == sorted(
-            b["id"] for b in first.published.events
-        )
-        await stores[1].complete(again.finished, again.claimed)
-        later = await fire(stores[0], POINTS, 1000, now + 120_000)
-        assert later.published.events == []
+        # After the lease its timers are claimed and published again: new messages for
+        # steps applied by other messages, so nothing is published twice.
+        late = await fire(stores[1], POINTS, 1000, now + LEASE_MS + 1000)
+        assert sorted(late.claimed) == sorted(first.claimed)
+        assert late.published.events == []
+        assert (await fire(stores[0], POINTS, 1000, now + 120_000)).claimed == []
         session = await stores[0].session("p0", "s0")
         assert session is not None
         assert (session.status, session.closed_by) == ("closed", "timeout")
@@ -234,8 +254,13 @@ async def test_absence_fires_once_unless_the_awaited_event_arrives(redis_client,
     assert [(a["automation"], a["profile"]["id"]) for a in fired.published.automations] == [
         ("cart-abandoned", "p-a")
     ]
-    await store.complete(fired.finished, fired.claimed)
-    assert (await fire(store, abandon, TIMEOUT, now + 60_000)).published.automations == []
+    assert (await fire(store, abandon, TIMEOUT, now + 60_000)).claimed == []
+    # The fired window is gone: the same timer published once more finds nothing to do,
+    # and its first message again publishes what it did.
+    duplicate = DueTimer(fired.due[0].timer, now + 61_000, "t.timers/0/999999")
+    assert (await redeliver(store, abandon, TIMEOUT, [duplicate])).published.automations == []
+    again = await redeliver(store, abandon, TIMEOUT, fired.due)
+    assert again.published.automations == fired.published.automations
 
 
 async def test_scripts_are_reloaded_after_redis_forgets_them(redis_client, keys):
@@ -256,3 +281,24 @@ async def test_the_dedupe_record_is_bounded_per_owner(redis_client, keys):
         f"e{i}" for i in range(15, 20)
     ]
     assert 0 < await redis_client.ttl(keys.owned("p-1", "seen")) <= 3600
+
+
+async def test_two_replicas_never_claim_the_same_timer(redis_client, redis_url, keys):
+    other = connect(redis_url)
+    try:
+        stores = [OwnerStore(redis_client, keys), OwnerStore(other, keys)]
+        old = "2026-11-24T08:00:00.000Z"
+        await process_batch(
+            [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(200)],
+            stores[0],
+            POINTS,
+            1000,
+        )
+        now = int(time.time() * 1000)
+        claims = await asyncio.gather(
+            *(store.claim_timers(now, LEASE_MS, 7) for store in stores * 20)
+        )
+        every = [member for claim in claims for member in claim]
+        assert len(every) == len(set(every)) == 200
+    finally:
+        await other.aclose()

@@ -1,8 +1,9 @@
 """The reliability suite (SPEC §10): with a steady stream flowing, (a) SIGKILL a replica 10
 times at random points while a second keeps running; (b) stop Redis for 5 s (persistence on);
 (c) stop the Kafka broker for 10 s. After each: every raw message ends up accepted or rejected
-(never both, never lost), no profile's counters or points are double-applied, and, read as a
-read_committed consumer, no output id appears twice under exactly_once (under at_least_once
+(never both, never lost), every session times out once (their timers fire all through the
+run), no profile's counters or points are double-applied, and, read as a read_committed
+consumer, no output id appears twice under exactly_once (under at_least_once
 the repeats are counted and reported). The workers recover alone.
 
 Counts are small under CI; ``make test-reliability`` runs the full size.
@@ -34,6 +35,14 @@ EVENTS = 20_000 if FULL else 3_000
 KILLS = 10 if FULL else 3
 PROFILES = 200
 CONFIG = ROOT / "tests" / "data" / "loyalty"
+# Sessions time out while the stream flows (a profile's session changes every few seconds),
+# so timers fire, and are published, while replicas die and services stop.
+TIMERS = {"session_timeout": "3s", "scheduler_interval": "200ms"}
+SESSION_BLOCKS = 4  # blocks of PROFILES messages per session
+
+
+def session_of(i: int) -> str:
+    return f"rel-{i % PROFILES}-s{i // (PROFILES * SESSION_BLOCKS)}"
 
 
 def kind(i: int) -> str:
@@ -65,10 +74,23 @@ def order(i: int) -> tuple[bytes, dict[str, bytes]]:
             "type": "order.completed",
             "source": {"id": "shop", "secret": "shop-secret"},
             "profile": {"id": profile},
-            "session": {"id": f"{profile}-s"},
+            "session": {"id": session_of(i)},
             "properties": {"order_id": f"o{i}", "total": (i % 7) + 0.4},
         }
     return orjson.dumps(doc), {}
+
+
+def expected_sessions() -> set[str]:
+    """Every session an order opened: each must time out exactly once."""
+    return {session_of(i) for i in range(EVENTS) if kind(i) == "order"}
+
+
+def timed_out(collected, events_topic: str) -> set[str]:
+    return {
+        b["session_id"]
+        for b in collected.builtins(events_topic)
+        if b["type"] == "session_closed" and b["properties"].get("reason") == "timeout"
+    }
 
 
 def expected_points() -> dict[str, int]:
@@ -113,6 +135,7 @@ async def verify(cluster: Cluster, redis_url: str, positions: list[tuple[int, in
     raw = cluster.topics.raw
     origin_of = {ids.event_id(raw, p, o, 0): (p, o) for p, o in positions}
     expected = len(positions)
+    sessions = expected_sessions()
 
     def outcomes(c):
         accepted = {
@@ -131,7 +154,10 @@ async def verify(cluster: Cluster, redis_url: str, positions: list[tuple[int, in
             cluster.topics.effects,
             cluster.topics.automations,
         ],
-        lambda c: len(set.union(*outcomes(c))) >= expected,
+        lambda c: (
+            len(set.union(*outcomes(c))) >= expected
+            and len(timed_out(c, cluster.topics.events)) >= len(sessions)
+        ),
         240,
         to_end=True,  # every record written by then is counted, late repeats included
     )
@@ -140,6 +166,7 @@ async def verify(cluster: Cluster, redis_url: str, positions: list[tuple[int, in
         f"lost {len(set(positions) - accepted - rejected)}"
     )
     assert accepted & rejected == set()
+    assert timed_out(collected, cluster.topics.events) == sessions
     assert [
         e["id"] for e in collected.accepted(cluster.topics.events) if e["id"] not in origin_of
     ] == []
@@ -178,7 +205,8 @@ async def verify(cluster: Cluster, redis_url: str, positions: list[tuple[int, in
         assert repeated == dict.fromkeys(repeated, 0)
     return (
         f"{len(positions)} messages ({guarantee}): {len(accepted)} accepted, "
-        f"{len(rejected)} rejected; ids seen twice by a read_committed consumer: "
+        f"{len(rejected)} rejected, {len(sessions)} sessions timed out; "
+        "ids seen twice by a read_committed consumer: "
         f"{duplicated_events} events, {duplicated_effects} effects, "
         f"{repeated[cluster.topics.rejected]} rejections, "
         f"{repeated[cluster.topics.automations]} automation starts"
@@ -194,7 +222,7 @@ async def two_replicas(
         services["kafka"],
         CONFIG,
         tmp_path,
-        settings={"kafka_session_timeout": "6s", "guarantee": guarantee},
+        settings={"kafka_session_timeout": "6s", "guarantee": guarantee, **TIMERS},
     )
     await cluster.create_topics()
     first, second = cluster.add_worker(), cluster.add_worker()
@@ -280,7 +308,9 @@ async def test_redis_stopped_for_five_seconds(services, names, tmp_path):
     server = _redis(port, directory)
     url = f"redis://127.0.0.1:{port}/0"
     await asyncio.sleep(0.5)
-    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings={"redis_url": url})
+    cluster = Cluster(
+        names, services["kafka"], CONFIG, tmp_path, settings={"redis_url": url, **TIMERS}
+    )
     await cluster.create_topics()
     worker = cluster.add_worker()
     during = asyncio.Event()
@@ -319,7 +349,7 @@ async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
         subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
     )
     pidfile = tmp_path / "services" / "kafka" / "kafka.pid"
-    cluster = Cluster(Names(names.token), bootstrap, CONFIG, tmp_path)
+    cluster = Cluster(Names(names.token), bootstrap, CONFIG, tmp_path, settings=TIMERS)
     await cluster.create_topics()
     worker = cluster.add_worker()
     during = asyncio.Event()

@@ -26,7 +26,6 @@ class SessionState:
     attributes: dict[str, Any] = field(default_factory=dict)
     ended_at: str | None = None
     closed_by: str | None = None
-    close_published: bool = False
 
     def view(self) -> dict[str, Any]:
         """The session as triggers and the admin API see it (SPEC §7)."""
@@ -49,7 +48,6 @@ class AbsenceWindow:
     type: str
     deadline_ms: int
     cause: EventRecord
-    fired: bool = False
     basis: str | None = None  # what the effects' ids derive from, when not the cause's id
 
 
@@ -123,6 +121,5 @@ def decode_window(text: str) -> AbsenceWindow:
         data["type"],
         data["deadline_ms"],
         data["cause"],
-        data["fired"],
         data.get("basis"),
     )

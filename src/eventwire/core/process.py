@@ -183,7 +183,7 @@ def _cancel_absences(state: OwnerState, type_: str, at_ms: int, step: Step) -> N
     prefix = f"{type_}|"
     for key in [k for k in state.absences if k.startswith(prefix)]:
         window = state.window(key)
-        if window is not None and not window.fired and at_ms <= window.deadline_ms:
+        if window is not None and at_ms <= window.deadline_ms:
             del state.absences[key]
             state.touch("absences", key)
             step.timers_gone.append((ABSENT_TIMER, state.owner, key))
@@ -302,14 +302,15 @@ def close_if_timed_out(
 def fire_absence(
     state: OwnerState, key: str, now_ms: int, triggers: TriggerSet
 ) -> Step | NotDue | None:
-    """Act on an absence window whose deadline passed (None: cancelled or gone)."""
+    """Act on an absence window whose deadline passed, and forget it (None: cancelled or
+    fired before)."""
     window = state.window(key)
-    if window is None or window.fired:
+    if window is None:
         return None
     if window.deadline_ms > now_ms:
         return NotDue(window.deadline_ms)
     step = Step(f"absent:{key}", state.owner)
-    window.fired = True
+    del state.absences[key]
     state.touch("absences", key)
     trigger = triggers.by_id.get(window.trigger_id)
     if trigger is not None and trigger.enabled:

@@ -33,6 +33,11 @@ class Topics:
     def deadletter(self) -> str:
         return f"{self.prefix}deadletter"
 
+    @property
+    def timers(self) -> str:
+        """Internal: due timers, consumed by the process stage like ``raw``."""
+        return f"{self.prefix}timers"
+
     def all(self) -> list[str]:
         return [
             self.raw,
@@ -41,4 +46,5 @@ class Topics:
             self.effects,
             self.automations,
             self.deadletter,
+            self.timers,
         ]

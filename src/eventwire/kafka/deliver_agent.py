@@ -12,15 +12,13 @@ import asyncio
 import logging
 import time
 
-import orjson
-
-from eventwire.core.outputs import Output
+from eventwire.core.timers_topic import dead_letter_output
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.retries import RetryPolicy
 from eventwire.kafka.publisher import Publisher
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import REDIS_OUTAGES, retry_outages
-from eventwire.stages.deliver import DeadLetter, deliver
+from eventwire.stages.deliver import deliver
 from eventwire.webhooks.client import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -82,10 +80,9 @@ class Deliverer:
             log.exception("delivering webhook %s failed", effect_id)
             return "error"
 
-    async def _dead(self, record: DeadLetter) -> None:
-        await self._publisher.publish(
-            [Output(self._topics.deadletter, record["effect"]["id"].encode(), orjson.dumps(record))]
-        )
+    async def _dead(self, effect_id: str, record: bytes) -> None:
+        """Handed to the process stage (core/timers_topic.py), which publishes it once."""
+        await self._publisher.publish([dead_letter_output(effect_id, record, self._topics)])
 
     async def close(self) -> None:
         for task in self._running:

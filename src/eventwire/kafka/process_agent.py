@@ -1,5 +1,6 @@
-"""The process agent: a batch of raw messages → the process stage → its outputs published
-(under exactly once, in one Kafka transaction per input partition) → ack.
+"""The process agents: a batch of ``raw`` messages (or of ``timers`` messages) → the process
+stage → its outputs published (under exactly once, in one Kafka transaction per input
+partition) → ack.
 
 Every message is acked only after its outputs are published, and every message is acked
 (Faust commits only contiguous acked offsets).
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka.structs import TopicPartition
 
+from eventwire.core.raw import RawMessage
 from eventwire.core.registry import Registry
 from eventwire.kafka.faust_internals import BatchRoute
 from eventwire.kafka.messages import raw_message
@@ -24,16 +26,20 @@ from eventwire.redis_store.stats import StatsStore
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.process import Processed, ProcessStage
 
+Run = Callable[[Sequence[RawMessage], int], Awaitable[Processed]]
+
 
 def make_process_agent(
     stage: ProcessStage,
+    run: Run,
     stats: StatsStore,
     publisher: Publisher,
     route: BatchRoute,
     batch_size: int,
     transactions: PartitionTransactions | None = None,
 ) -> Callable[[Any], Any]:
-    """``transactions``: exactly once (each partition's outputs and next offset in one
+    """``run``: the stage's method for the route's topic (``stage.run``, ``stage.run_timers``).
+    ``transactions``: exactly once (each partition's outputs and next offset in one
     transaction); None: at least once (one publish for the batch)."""
 
     async def process_agent(_stream: Any) -> None:
@@ -43,17 +49,18 @@ def make_process_agent(
             batch = await route.take(batch_size)
             sizes.observe(len(batch))
             raws = [raw_message(message) for message in batch]
-            done = await stage.run(raws, int(time.time() * 1000))
+            done = await run(raws, int(time.time() * 1000))
             if transactions is None:
                 await publisher.publish(done.all_outputs())
             else:
                 await commit_per_partition(transactions, done, batch)
             observe(done, stage.registry(), [raw.timestamp_ms for raw in raws])
-            await retry_outages(
-                lambda d=done: stats.add(d.accepted, d.rejected),  # type: ignore[misc]
-                REDIS_OUTAGES,
-                "counting",
-            )
+            if done.accepted or done.rejected:
+                await retry_outages(
+                    lambda d=done: stats.add(d.accepted, d.rejected),  # type: ignore[misc]
+                    REDIS_OUTAGES,
+                    "counting",
+                )
             route.ack(batch)
 
     return process_agent

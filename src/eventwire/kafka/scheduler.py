@@ -1,5 +1,9 @@
-"""The scheduler timer: every replica claims due timers atomically; each fires on exactly
-one replica, and its outputs are published before the timer is forgotten."""
+"""The scheduler timer: every replica claims due timers atomically (each goes to one
+replica at a time, under a lease) and turns them into messages on the ``timers`` topic,
+which the process stage consumes like ``raw``. A claim is forgotten only once its messages
+are acknowledged by Kafka; a scheduler that dies before that leaves the lease to run out,
+and the timer is published again (the stage absorbs the second message: stages/timers.py).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from eventwire.core.timers_topic import timer_output
+from eventwire.core.topics import Topics
 from eventwire.kafka.publisher import Publisher
-from eventwire.stages.process import ProcessStage
+from eventwire.redis_store.owners import OwnerStore
+
+LEASE_MS = 30_000
+MAX_CLAIMED = 500
 
 
-def make_scheduler(stage: ProcessStage, publisher: Publisher) -> Callable[[], Any]:
+def make_scheduler(owners: OwnerStore, topics: Topics, publisher: Publisher) -> Callable[[], Any]:
     async def scheduler() -> None:
-        done, fired = await stage.fire_timers(int(time.time() * 1000))
-        if fired.claimed:
-            await publisher.publish(done.all_outputs())
-            await stage.owners.complete(fired.finished, fired.claimed)
+        now_ms = int(time.time() * 1000)
+        claimed = await owners.claim_timers(now_ms, LEASE_MS, MAX_CLAIMED)
+        if claimed:
+            await publisher.publish([timer_output(member, now_ms, topics) for member in claimed])
+            await owners.release(claimed)
 
     return scheduler

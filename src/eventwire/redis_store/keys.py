@@ -17,6 +17,10 @@ class Keys:
         """email / user / contact → profile id (string)."""
         return f"{self.prefix}id:{kind}:{value}"
 
+    def dead_letter(self, effect_id: str) -> str:
+        """A dead letter → the ``timers`` message that first handed it on (with a TTL)."""
+        return f"{self.prefix}dead:{effect_id}"
+
     def producer_id(self, source_id: str, event_id: str) -> str:
         """A producer's event id from one source → where it was first accepted (with a TTL).
         The source id's length keeps ids with a ``:`` apart."""

@@ -28,7 +28,7 @@ from eventwire.core.owner import (
     SessionState,
     awaited_type,
 )
-from eventwire.core.process import Step, Timer
+from eventwire.core.process import Step
 from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
@@ -238,20 +238,11 @@ class OwnerStore:
             keys = self._keys
             await self._scripts.run(lambda pipe: pipe.zadd(keys.timers_due(), dict(due)))
 
-    async def complete(self, finished: Sequence[Timer], claimed: Sequence[str]) -> None:
-        """Forget claimed timers; mark what ``finished`` timers published as published."""
-        keys = self._keys
-
-        def done(pipe: Any) -> None:
-            for timer in finished:
-                if timer[0] == "session":
-                    pipe.hset(keys.session(timer[1], timer[2]), "close_published", "1")
-                else:
-                    pipe.hdel(keys.absences(timer[1], awaited_type(timer[2])), timer[2])
-            for member in claimed:
-                pipe.zrem(keys.timers_inflight(), member)
-
-        await self._scripts.run(done)
+    async def release(self, claimed: Sequence[str]) -> None:
+        """Forget claimed timers once they are messages on the ``timers`` topic."""
+        if claimed:
+            keys = self._keys
+            await self._scripts.run(lambda pipe: pipe.zrem(keys.timers_inflight(), *claimed))
 
     # --- reading for the admin API and tests ----------------------------------------------
 
@@ -475,7 +466,6 @@ def _session(fields: dict[str, str]) -> SessionState:
         attributes=orjson.loads(fields.get("attributes", "{}")),
         ended_at=fields.get("ended_at") or None,
         closed_by=fields.get("closed_by") or None,
-        close_published=fields.get("close_published") == "1",
     )
 
 
@@ -485,6 +475,5 @@ def _window_dict(window: AbsenceWindow) -> dict[str, Any]:
         "type": window.type,
         "deadline_ms": window.deadline_ms,
         "cause": window.cause,
-        "fired": window.fired,
         "basis": window.basis,
     }

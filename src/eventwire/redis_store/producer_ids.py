@@ -1,5 +1,6 @@
 """Producer ids in Redis: each (source, producer id) remembers the origin of the message
-that first carried it, for EVENTWIRE_DEDUPE_WINDOW. A claim is ``SET NX GET``: atomic, so
+that first carried it, for EVENTWIRE_DEDUPE_WINDOW (and each dead letter, the ``timers``
+message that first handed it on). A claim is ``SET NX GET``: atomic, so
 two replicas that see the same id at once agree on which message was first."""
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ class ProducerIds:
 
     async def claim(self, claims: Sequence[Claim]) -> list[str | None]:
         """For each claim, the origin that held its id before (None: this one is first)."""
-        if not claims:
+        keys = self._keys
+        return await self._first(
+            [(keys.producer_id(c.source_id, c.event_id), c.origin) for c in claims]
+        )
+
+    async def claim_dead_letters(self, letters: Sequence[tuple[str, str]]) -> list[str | None]:
+        """The same for dead letters, by (effect id, origin of the message handing it on)."""
+        return await self._first([(self._keys.dead_letter(e), origin) for e, origin in letters])
+
+    async def _first(self, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
+        if not pairs:
             return []
         pipe = self._redis.pipeline(transaction=False)
-        for claim in claims:
-            pipe.set(
-                self._keys.producer_id(claim.source_id, claim.event_id),
-                claim.origin,
-                nx=True,
-                get=True,
-                ex=self._window,
-            )
+        for key, origin in pairs:
+            pipe.set(key, origin, nx=True, get=True, ex=self._window)
         REDIS_ROUND_TRIPS.labels("process").inc()
         return [None if found is None else str(found) for found in await pipe.execute()]
 

@@ -25,6 +25,7 @@ class Job:
     status: str
     first_at_ms: int
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    dead_letter: bytes | None = None  # once dead: the record to publish
 
 
 class WebhookQueue:
@@ -74,10 +75,11 @@ class WebhookQueue:
             data.get("status", "pending"),
             int(data.get("first_at_ms", 0)),
             orjson.loads(data.get("attempts", "[]")),
+            data["dead_letter"].encode() if "dead_letter" in data else None,
         )
 
     async def finish(self, effect_id: str, status: str, attempts: list[dict[str, Any]]) -> None:
-        """Delivered, or dead-lettered: record it, keep it a week, forget the lease."""
+        """Delivered: record it, keep it a week, forget the lease."""
         keys = self._keys
         job = self._job(effect_id)
 
@@ -85,6 +87,25 @@ class WebhookQueue:
             pipe.hset(job, mapping={"status": status, "attempts": orjson.dumps(attempts)})
             pipe.expire(job, FINISHED_TTL_S)
             pipe.zrem(keys.webhooks_inflight(), effect_id)
+
+        await self._scripts.run(build)
+
+    async def bury(self, effect_id: str, attempts: list[dict[str, Any]], record: bytes) -> None:
+        """Dead: keep the dead letter with the job and keep the lease, so that a replica
+        that dies before publishing it leaves it to be published again (``forget`` ends
+        the lease once it is)."""
+        job = self._job(effect_id)
+
+        def build(pipe: Any) -> None:
+            pipe.hset(
+                job,
+                mapping={
+                    "status": "dead",
+                    "attempts": orjson.dumps(attempts),
+                    "dead_letter": record,
+                },
+            )
+            pipe.expire(job, FINISHED_TTL_S)
 
         await self._scripts.run(build)
 

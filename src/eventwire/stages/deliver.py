@@ -1,11 +1,17 @@
 """The delivery stage: one claimed webhook job → one HTTP attempt → delivered, scheduled again
-(backoff with jitter, durably in Redis), or dead-lettered with every attempt."""
+(backoff with jitter, durably in Redis), or dead-lettered with every attempt.
+
+A dead letter is kept with its job before it is handed on (to the internal ``timers``
+topic, whose consumer publishes it to ``deadletter`` exactly once), and the job's lease
+ends only once it was handed on."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypedDict
+
+import orjson
 
 from eventwire.core import ids
 from eventwire.core.timestamps import iso_from_ms
@@ -51,12 +57,18 @@ async def deliver(
     client: WebhookClient,
     policy: RetryPolicy,
     secret: str | None,
-    publish_dead: Callable[[DeadLetter], Awaitable[None]],
+    publish_dead: Callable[[str, bytes], Awaitable[None]],
     now_ms: Callable[[], int],
     jitter: Callable[[], float] = random.random,
 ) -> str:
     """Deliver one claimed job; says what became of it."""
     job = await queue.load(effect_id)
+    if job is not None and job.dead_letter is not None:
+        # Dead, and its replica died before its dead letter was known published: publish it
+        # again (if it was, the process stage absorbs the repeat).
+        await publish_dead(effect_id, job.dead_letter)
+        await queue.forget(effect_id)
+        return "dead"
     if job is None or job.status != "pending":
         await queue.forget(effect_id)
         return "finished already"
@@ -81,8 +93,10 @@ async def deliver(
             len(attempts), job.first_at_ms / 1000, now_ms() / 1000, jitter()
         )
     if at is None:
-        await publish_dead(dead_letter(job.effect, attempts, now_ms()))
-        await queue.finish(effect_id, "dead", attempts)
+        record = orjson.dumps(dead_letter(job.effect, attempts, now_ms()))
+        await queue.bury(effect_id, attempts, record)
+        await publish_dead(effect_id, record)
+        await queue.forget(effect_id)
         WEBHOOK_DELIVERIES.labels("dead").inc()
         return "dead"
     await queue.retry_at(effect_id, attempts, int(at * 1000))

@@ -6,6 +6,7 @@ outputs can be published (and later committed with its offsets) together."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ from eventwire.core.process import Step
 from eventwire.core.raw import RawMessage
 from eventwire.core.registry import Registry
 from eventwire.core.step_input import StepInput, step_input
+from eventwire.core.timers_topic import DeadLetterMessage, DueTimer, parse
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.effects import EffectRecord
+from eventwire.metrics import PROCESS_ERRORS
 from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.producer_ids import ProducerIds
@@ -26,9 +29,10 @@ from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import apply_state
 from eventwire.stages.ingest import ingest_batch
-from eventwire.stages.timers import Fired, fire_timers
+from eventwire.stages.timers import apply_timers
 
 Partition = tuple[str, int]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,18 +100,50 @@ class ProcessStage:
         await self._queue(hooks, now_ms)
         return done
 
-    async def fire_timers(self, now_ms: int) -> tuple[Processed, Fired]:
-        """Due timers' steps, committed; their outputs (not grouped by any input)."""
-        fired = await fire_timers(
-            self.owners, self.registry().triggers, self.timeout_ms, now_ms, self.encode
-        )
+    async def run_timers(self, raws: Sequence[RawMessage], now_ms: int) -> Processed:
+        """What the worker's timers handed on (core/timers_topic.py): due timers' steps
+        committed, dead letters claimed once; the outputs grouped by the ``timers``
+        partition they came from."""
         done = Processed()
+        due: list[DueTimer] = []
+        timer_from: list[Partition] = []
+        letters: list[tuple[Partition, DeadLetterMessage]] = []
+        for raw in raws:
+            partition = (raw.topic, raw.partition)
+            done.outputs.setdefault(partition, [])
+            item = parse(raw)
+            if isinstance(item, DueTimer):
+                due.append(item)
+                timer_from.append(partition)
+            elif isinstance(item, DeadLetterMessage):
+                letters.append((partition, item))
+            else:  # only eventwire writes this topic: a bug, not bad input
+                log.error("not a timers message at %s/%d/%d", raw.topic, raw.partition, raw.offset)
+                PROCESS_ERRORS.inc()
+        steps = await apply_timers(
+            due, self.owners, self.registry().triggers, self.timeout_ms, self.encode
+        )
         hooks: list[EffectRecord] = []
-        outputs = done.outputs.setdefault(("timers", 0), [])
-        for step in fired.steps:
-            outputs += self._take(step, done, hooks)
+        for partition, step in zip(timer_from, steps, strict=True):
+            if step is not None:
+                done.outputs[partition] += self._take(step, done, hooks)
         await self._queue(hooks, now_ms)
-        return done, fired
+        for (partition, letter), first in zip(letters, await self._claim(letters), strict=True):
+            if first is None or first == letter.origin:  # the first message, or it again
+                done.outputs[partition].append(
+                    Output(self.topics.deadletter, letter.effect_id.encode(), letter.record)
+                )
+        return done
+
+    async def _claim(self, letters: list[tuple[Partition, DeadLetterMessage]]) -> list[str | None]:
+        """The origin that first handed on each dead letter (None: this one)."""
+        if not letters or self.producer_ids is None:
+            return [None] * len(letters)
+        pairs = [(letter.effect_id, letter.origin) for _, letter in letters]
+        producer_ids = self.producer_ids
+        return await retry_outages(
+            lambda: producer_ids.claim_dead_letters(pairs), REDIS_OUTAGES, "claiming dead letters"
+        )
 
     def _take(self, step: Step, done: Processed, hooks: list[EffectRecord]) -> list[Output]:
         """A step's records to publish; its webhooks and effects noted."""

@@ -1,135 +1,166 @@
-"""Due timers (session inactivity, absence windows) fired once across all replicas: every
-replica claims due timers atomically, computes their steps, and commits them like events'
-steps (once per step id, guarded by the owner's version token)."""
+"""Apply due timers (session inactivity, absence windows) that arrived as messages on the
+``timers`` topic: read their owners, compute their steps with core.process, commit them like
+events' steps (once per step id, guarded by the owner's version token), and retry only the
+owners that changed meanwhile.
+
+Each step is stored with the origin of the message that applied it. The same message again
+(a redelivery: the batch's transaction failed) re-publishes the stored outputs; another
+message for the same timer (the scheduler published it twice) publishes nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Sequence
 
 import orjson
 
 from eventwire.core.owner import OwnerState, awaited_type
-from eventwire.core.process import (
-    ABSENT_TIMER,
-    NotDue,
-    Step,
-    Timer,
-    close_if_timed_out,
-    fire_absence,
-)
+from eventwire.core.process import ABSENT_TIMER, NotDue, Step, close_if_timed_out, fire_absence
+from eventwire.core.timers_topic import DueTimer
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.trigger_set import TriggerSet
-from eventwire.redis_store.owners import OwnerStore, Planned, Wants
+from eventwire.metrics import OWNER_COMMITS, PROCESS_ERRORS
+from eventwire.redis_store.owners import OwnerStore, Planned, Snapshot, Wants
 from eventwire.retry import REDIS_OUTAGES, retry_outages
+from eventwire.stages.apply_state import MAX_ATTEMPTS, Encode
+
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class Fired:
-    steps: list[Step] = field(default_factory=list)  # to publish
-    finished: list[Timer] = field(default_factory=list)
-    claimed: list[str] = field(default_factory=list)
-
-
-async def fire_timers(
+async def apply_timers(
+    due: Sequence[DueTimer],
     store: OwnerStore,
     triggers: TriggerSet,
     timeout_ms: int,
-    now_ms: int,
-    stored: Callable[[Step], bytes],
-    lease_ms: int = 30_000,
-) -> Fired:
+    encode: Encode,
+) -> list[Step | None]:
+    """The step of each timer message to publish (None: nothing to publish)."""
     return await retry_outages(
-        lambda: _fire(store, triggers, timeout_ms, now_ms, lease_ms, stored),
+        lambda: _apply(due, store, triggers, timeout_ms, encode),
         REDIS_OUTAGES,
-        "firing timers",
+        "applying timers",
     )
 
 
-async def _fire(
+def step_id(due: DueTimer) -> str:
+    kind = "absent" if due.timer[0] == ABSENT_TIMER else "timeout"
+    return f"{kind}:{due.timer[2]}"
+
+
+async def _apply(
+    due: Sequence[DueTimer],
     store: OwnerStore,
     triggers: TriggerSet,
     timeout_ms: int,
-    now_ms: int,
-    lease_ms: int,
-    stored: Callable[[Step], bytes],
-) -> Fired:
-    claimed = await store.claim_timers(now_ms, lease_ms, 500)
-    fired = Fired(claimed=claimed)
-    if not claimed:
-        return fired
-    timers: list[Timer] = [tuple(orjson.loads(member)) for member in claimed]
-    snapshots = await store.read(_wants_for(timers, triggers, now_ms))
-    for snapshot in snapshots.values():
-        state = snapshot.state
-        state.profile_id = None if state.owner.startswith("s:") else state.owner
-    computed: dict[str, list[tuple[Timer, Step]]] = {}
+    encode: Encode,
+) -> list[Step | None]:
+    steps: list[Step | None] = [None] * len(due)
+    pending: dict[str, list[int]] = {}
+    for i, item in enumerate(due):
+        pending.setdefault(item.timer[1], []).append(i)
     later: dict[str, int] = {}
-    closed_at = iso_from_ms(now_ms)
-    for member, timer in zip(claimed, timers, strict=True):
-        snapshot = snapshots[timer[1]]
-        state = snapshot.state
-        step_id = f"absent:{timer[2]}" if timer[0] == ABSENT_TIMER else f"timeout:{timer[2]}"
-        if step_id in snapshot.committed:
-            if _unpublished(state, timer):
-                fired.steps.append(Step.replay(step_id, state.owner, snapshot.committed[step_id]))
-                fired.finished.append(timer)
-            continue
-        result = _timer_step(state, timer, triggers, timeout_ms, now_ms, closed_at)
-        if isinstance(result, NotDue):
-            later[member] = result.due_ms
-        elif isinstance(result, Step):
-            computed.setdefault(timer[1], []).append((timer, result))
-    plans: list[tuple[list[tuple[Timer, Step]], Planned]] = []
-    for owner, done in computed.items():
-        steps = [step for _, step in done]
-        plans.append((done, store.plan(snapshots[owner].state, steps, [stored(s) for s in steps])))
-    replies = await store.commit([plan for _, plan in plans])
-    for (done, _), reply in zip(plans, replies, strict=True):
-        for timer, step in done:
-            if reply == "ok":
-                fired.steps.append(step)
-                fired.finished.append(timer)
-            else:  # the owner changed meanwhile: next tick
-                later[orjson.dumps(list(timer)).decode()] = now_ms
+    for _ in range(MAX_ATTEMPTS):
+        if not pending:
+            break
+        snapshots = await store.read(_wants(due, pending, triggers))
+        plans: list[Planned] = []
+        for owner, indices in pending.items():
+            planned = _owner_steps(
+                snapshots[owner], indices, due, triggers, timeout_ms, steps, later, store, encode
+            )
+            if planned is not None:
+                plans.append(planned)
+        replies = await store.commit(plans)
+        again: dict[str, list[int]] = {}
+        for plan, reply in zip(plans, replies, strict=True):
+            OWNER_COMMITS.labels(reply).inc()
+            if reply != "ok":
+                again[plan.owner] = pending[plan.owner]
+        pending = again
+    if pending:
+        raise RuntimeError(f"state of {len(pending)} owners kept changing under timers")
+    # Not due after all (the session had events since): the step's own timer stays due.
     await store.reschedule(later)
-    return fired
+    return steps
 
 
-def _wants_for(timers: Sequence[Timer], triggers: TriggerSet, now_ms: int) -> dict[str, Wants]:
+def _wants(
+    due: Sequence[DueTimer], pending: dict[str, list[int]], triggers: TriggerSet
+) -> dict[str, Wants]:
     wanted: dict[str, Wants] = {}
-    since = now_ms - triggers.history_window_ms
-    for timer in timers:
-        want = wanted.setdefault(
-            timer[1],
-            Wants(None, history_types=triggers.history_types, history_since_ms=since),
+    for owner, indices in pending.items():
+        want = wanted[owner] = Wants(
+            None,
+            history_types=triggers.history_types,
+            history_since_ms=min(due[i].at_ms for i in indices) - triggers.history_window_ms,
         )
-        if timer[0] == ABSENT_TIMER:
-            want.steps.add(f"absent:{timer[2]}")
-            want.absence_types.add(awaited_type(timer[2]))
-        else:
-            want.sessions.add(timer[2])
-            want.steps.add(f"timeout:{timer[2]}")
+        for i in indices:
+            timer = due[i].timer
+            want.steps.add(step_id(due[i]))
+            if timer[0] == ABSENT_TIMER:
+                want.absence_types.add(awaited_type(timer[2]))
+            else:
+                want.sessions.add(timer[2])
     return wanted
 
 
-def _timer_step(
-    state: OwnerState,
-    timer: Timer,
+def _owner_steps(
+    snapshot: Snapshot,
+    indices: list[int],
+    due: Sequence[DueTimer],
     triggers: TriggerSet,
     timeout_ms: int,
-    now_ms: int,
-    closed_at: str,
+    steps: list[Step | None],
+    later: dict[str, int],
+    store: OwnerStore,
+    encode: Encode,
+) -> Planned | None:
+    """One owner's timer steps, in order, planned for one commit (None: nothing new)."""
+    state, committed = snapshot.state, snapshot.committed
+    state.profile_id = None if state.owner.startswith("s:") else state.owner
+    new: list[Step] = []
+    origins: list[str] = []
+    for i in indices:
+        item = due[i]
+        member = orjson.dumps(list(item.timer)).decode()
+        steps[i] = None  # what an attempt before computed from an older state is gone
+        later.pop(member, None)
+        found = committed.get(step_id(item))
+        if found is not None:
+            # Applied before: by this very message (publish it again) or another one.
+            if found.get("o") == item.origin:
+                steps[i] = Step.replay(step_id(item), state.owner, found)
+            continue
+        try:
+            result = _timer_step(state, item, triggers, timeout_ms)
+        except Exception:
+            # A bug must not stop the stream: logged, counted, and this timer left alone.
+            log.exception("bug while firing timer %s; nothing applied", item.timer)
+            PROCESS_ERRORS.inc()
+            continue
+        if isinstance(result, NotDue):
+            later[member] = result.due_ms
+        elif isinstance(result, Step):
+            steps[i] = result
+            new.append(result)
+            origins.append(item.origin)
+    if not new:
+        return None
+    stored = [_with_origin(encode(step), origin) for step, origin in zip(new, origins, strict=True)]
+    return store.plan(state, new, stored)
+
+
+def _timer_step(
+    state: OwnerState, item: DueTimer, triggers: TriggerSet, timeout_ms: int
 ) -> Step | NotDue | None:
+    timer, now_ms = item.timer, item.at_ms
     if timer[0] == ABSENT_TIMER:
         return fire_absence(state, timer[2], now_ms, triggers)
+    closed_at = iso_from_ms(now_ms)
     return close_if_timed_out(state, timer[2], timer[3], now_ms, timeout_ms, closed_at, triggers)
 
 
-def _unpublished(state: OwnerState, timer: Timer) -> bool:
-    """A step committed before whose outputs may not have been published (replica died)."""
-    if timer[0] == ABSENT_TIMER:
-        window = state.window(timer[2])
-        return window is not None and window.fired
-    session = state.sessions.get(timer[2])
-    return session is not None and session.closed_by == "timeout" and not session.close_published
+def _with_origin(stored: bytes, origin: str) -> bytes:
+    """The stored record of a step (a JSON object) with the origin that applied it."""
+    return b'%b,"o":%b}' % (stored[:-1], orjson.dumps(origin))
