@@ -13,9 +13,7 @@ are the same however often the steps are computed.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -32,6 +30,7 @@ from eventwire.core.process import Step
 from eventwire.core.triggers.actions import ProfileState
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
+from eventwire.stages.state_store import Planned, Snapshot, Wants, next_version
 
 # The owner's keys read_owners.lua reads first, in its order.
 _READ_PARTS = ("version", "state", "seen")
@@ -41,45 +40,6 @@ _PROFILE_PARTS = frozenset({"profile", "traits", "counters", "clients", "fired"}
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-@dataclass
-class Wants:
-    """What to read for one owner."""
-
-    profile_id: str | None
-    sessions: set[str] = field(default_factory=set)
-    steps: set[str] = field(default_factory=set)
-    history_types: frozenset[str] = frozenset()
-    # Absence windows are kept by the event type they await: only the types that the
-    # owner's events (or timers) can cancel or fire are read.
-    absence_types: set[str] = field(default_factory=set)
-    # Only timestamps from here on are read: the oldest any $history window can reach.
-    history_since_ms: int = 0
-
-
-@dataclass
-class Snapshot:
-    state: OwnerState
-    committed: dict[str, dict[str, Any]]  # step id -> stored outcome
-
-
-@dataclass
-class Planned:
-    """All of one owner's steps of a batch, ready to commit together."""
-
-    owner: str
-    steps: list[Step]
-    stored: list[bytes]  # per step: what to re-publish if it is ever redelivered
-    expected: str
-    following: str
-    writes: list[Any]  # flat: command, key, n arguments, arguments, ...
-    write_count: int
-
-
-def next_version(previous: str, step_id: str) -> str:
-    """The token of the state after ``step_id`` is applied to the state named ``previous``."""
-    return hashlib.blake2b(f"{previous}\n{step_id}".encode(), digest_size=12).hexdigest()
 
 
 class OwnerStore:

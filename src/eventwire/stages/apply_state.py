@@ -15,8 +15,8 @@ from eventwire.core.process import Step, process_event
 from eventwire.core.step_input import StepInput, owner_tag
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.metrics import OWNER_COMMITS, PROCESS_ERRORS
-from eventwire.redis_store.owners import OwnerStore, Planned, Snapshot, Wants
 from eventwire.retry import REDIS_OUTAGES, retry_outages
+from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50
@@ -28,7 +28,7 @@ Encode = Callable[[Step], bytes]
 
 async def apply_state(
     inputs: Sequence[StepInput],
-    store: OwnerStore,
+    store: StateStore,
     triggers: TriggerSet,
     timeout_ms: int,
     encode: Encode,
@@ -43,7 +43,7 @@ async def apply_state(
 
 async def _apply(
     inputs: Sequence[StepInput],
-    store: OwnerStore,
+    store: StateStore,
     triggers: TriggerSet,
     timeout_ms: int,
     encode: Encode,
@@ -106,7 +106,7 @@ def _owner_steps(
     triggers: TriggerSet,
     timeout_ms: int,
     steps: list[Step | None],
-    store: OwnerStore,
+    store: StateStore,
     encode: Encode,
 ) -> Planned | list[int] | None:
     """One owner's steps, in order, planned for one commit (None: all committed before).

@@ -23,12 +23,12 @@ from eventwire.core.topics import Topics
 from eventwire.core.triggers.effects import EffectRecord
 from eventwire.metrics import PROCESS_ERRORS
 from eventwire.redis_store.identities import IdentityStore
-from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.producer_ids import ProducerIds
 from eventwire.redis_store.webhooks import WebhookQueue
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import apply_state
 from eventwire.stages.ingest import ingest_batch
+from eventwire.stages.state_store import StateStore
 from eventwire.stages.timers import apply_timers
 
 Partition = tuple[str, int]
@@ -51,7 +51,7 @@ class ProcessStage:
     registry: Callable[[], Registry]
     limits: Limits
     identities: IdentityStore
-    owners: OwnerStore
+    owners: StateStore
     webhooks: WebhookQueue
     topics: Topics
     timeout_ms: int

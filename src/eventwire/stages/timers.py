@@ -21,16 +21,16 @@ from eventwire.core.timers_topic import DueTimer
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.metrics import OWNER_COMMITS, PROCESS_ERRORS
-from eventwire.redis_store.owners import OwnerStore, Planned, Snapshot, Wants
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import MAX_ATTEMPTS, Encode
+from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
 
 log = logging.getLogger(__name__)
 
 
 async def apply_timers(
     due: Sequence[DueTimer],
-    store: OwnerStore,
+    store: StateStore,
     triggers: TriggerSet,
     timeout_ms: int,
     encode: Encode,
@@ -50,7 +50,7 @@ def step_id(due: DueTimer) -> str:
 
 async def _apply(
     due: Sequence[DueTimer],
-    store: OwnerStore,
+    store: StateStore,
     triggers: TriggerSet,
     timeout_ms: int,
     encode: Encode,
@@ -113,7 +113,7 @@ def _owner_steps(
     timeout_ms: int,
     steps: list[Step | None],
     later: dict[str, int],
-    store: OwnerStore,
+    store: StateStore,
     encode: Encode,
 ) -> Planned | None:
     """One owner's timer steps, in order, planned for one commit (None: nothing new)."""

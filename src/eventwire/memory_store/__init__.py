@@ -1,0 +1,1 @@
+"""The state store in memory: for the backtest, and for tests that need no services."""
