@@ -23,7 +23,6 @@ from eventwire.core.owner import OwnerState
 from eventwire.core.process import Step
 from eventwire.stages.state_store import Planned, Snapshot, Wants, next_version
 
-
 _NOTHING: dict[str, Any] = {"b": [], "e": [], "a": []}
 
 
