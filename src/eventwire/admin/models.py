@@ -73,6 +73,16 @@ class TriggerTestOut(BaseModel):
     results: list[dict[str, Any]]
 
 
+class BacktestOut(BaseModel):
+    since: str
+    until: str
+    events: int
+    profiles: int
+    triggers: dict[str, dict[str, Any]]
+    diff: dict[str, int] | None = None
+    effects: list[dict[str, Any]] | None = None
+
+
 class Identities(BaseModel):
     email: str | None = None
     contact_id: str | None = None

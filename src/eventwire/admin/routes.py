@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from eventwire.admin.api import Api, ApiError, Route, body_as
 from eventwire.admin.models import (
+    BacktestOut,
     DefinitionChange,
     DefinitionOut,
     Health,
@@ -30,13 +31,17 @@ from eventwire.admin.models import (
     TriggerTestOut,
 )
 from eventwire.admin.openapi import openapi_document
+from eventwire.backtest.run import Request as BacktestRequest
+from eventwire.backtest.run import backtest, when_ms
 from eventwire.config_service import ConfigService, Conflict, NotFound
 from eventwire.core.configuration import public_source
 from eventwire.core.definitions.json_schema import definition_schema
 from eventwire.core.definitions.spec import DefinitionSpec
+from eventwire.core.durations import parse_duration
 from eventwire.core.identity import normalise_email
 from eventwire.core.sources import SourceSpec
-from eventwire.core.triggers.compiled import TriggerError
+from eventwire.core.topics import Topics
+from eventwire.core.triggers.compiled import TriggerError, compile_trigger
 from eventwire.core.triggers.dry_run import dry_run
 from eventwire.kafka.probe import metadata_brokers
 from eventwire.redis_store.owners import OwnerStore
@@ -204,6 +209,41 @@ class _Handlers:
             raise ApiError(
                 422, "invalid_trigger", "the trigger or documents are invalid", exc.problems
             ) from None
+
+    async def backtest_triggers(self, request: Request) -> tuple[int, Any]:
+        """Runs in this replica, beside its stream (the CLI runs it apart, which is kinder
+        to the stream for long windows)."""
+        body = await body_as(request)
+        if not isinstance(body, dict) or not isinstance(body.get("since"), str):
+            raise ApiError(422, "invalid_request", 'send {"since": "7d", "trigger"?: {...}}')
+        trigger = body.get("trigger")
+        now_ms = int(time.time() * 1000)
+        try:
+            if trigger is not None:
+                compile_trigger(trigger)
+            backtest_request = BacktestRequest(
+                when_ms(body["since"], now_ms),
+                when_ms(str(body["until"]), now_ms) if body.get("until") else now_ms,
+                trigger,
+                bool(body.get("alone", False)),
+                bool(body.get("include_effects", False)),
+                int(parse_duration(body["warmup"]) * 1000) if body.get("warmup") else 0,
+            )
+        except TriggerError as exc:
+            raise ApiError(422, "invalid_trigger", "the trigger is invalid", exc.problems) from None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+        if backtest_request.since_ms >= backtest_request.until_ms:
+            raise ApiError(422, "invalid_request", "since must be before until")
+        docs = await self.config.docs()
+        answer = await backtest(
+            backtest_request,
+            docs.ordered_triggers(),
+            self.settings.kafka_bootstrap,
+            Topics(self.settings.topic_prefix).events,
+            int(self.settings.session_timeout * 1000),
+        )
+        return 200, answer
 
     async def list_triggers(self, request: Request) -> tuple[int, Any]:
         docs = await self.config.docs()
@@ -434,6 +474,16 @@ def register(
             errors=(400, 422),
         ),
         h.test_trigger,
+    )
+    api.add(
+        Route(
+            "POST",
+            "/v1/triggers/backtest",
+            "Replay a window of accepted events through a trigger (or the live set)",
+            response=BacktestOut,
+            errors=(400, 422),
+        ),
+        h.backtest_triggers,
     )
     api.add(
         Route("GET", "/v1/triggers", "Every trigger, in the order they run", response=ListOf),

@@ -11,6 +11,7 @@ from typing import Any
 import click
 import orjson
 
+from eventwire.cli.backtest import triggers_backtest
 from eventwire.cli.manage import (
     definitions,
     profiles,
@@ -211,6 +212,7 @@ def triggers() -> None:
 
 
 register_trigger_commands(triggers)
+triggers.add_command(triggers_backtest)
 cli.add_command(definitions)
 cli.add_command(sources)
 cli.add_command(profiles)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from eventwire.core.ingest import EventRecord, RejectionRecord
+from eventwire.core.step_input import StepInput
 from eventwire.core.topics import Topics
 
 if TYPE_CHECKING:
@@ -24,6 +25,12 @@ class Output:
     topic: str
     key: bytes | None
     value: bytes
+    headers: list[tuple[str, bytes]] | None = None
+
+
+# On an accepted event: what its state step took beside the record itself, for the backtest
+# to replay the event as the live stage did (see replay_facts). Absent when there is nothing.
+STEP_HEADER = "eventwire-step"
 
 
 def event_key(event: EventRecord) -> bytes:
@@ -36,9 +43,25 @@ def rejection_output(rejection: RejectionRecord, topics: Topics) -> Output:
     return Output(topics.rejected, key, orjson.dumps(rejection))
 
 
-def event_outputs(events: Iterable[EventRecord], topics: Topics) -> list[Output]:
+def event_outputs(inputs: Iterable[StepInput], topics: Topics) -> list[Output]:
     dumps = orjson.dumps
-    return [Output(topics.events, event_key(event), dumps(event)) for event in events]
+    return [
+        Output(topics.events, event_key(item["event"]), dumps(item["event"]), replay_facts(item))
+        for item in inputs
+    ]
+
+
+def replay_facts(item: StepInput) -> list[tuple[str, bytes]] | None:
+    """The step's facts that the event record does not carry: a producer-given id's basis,
+    the identities to record, Talon.One session attributes. None when there are none."""
+    facts: dict[str, Any] = {}
+    if item["basis"] != item["event"]["id"]:
+        facts["basis"] = item["basis"]
+    if item["identities"]:
+        facts["identities"] = item["identities"]
+    if item["session_attributes"]:
+        facts["session_attributes"] = item["session_attributes"]
+    return [(STEP_HEADER, orjson.dumps(facts))] if facts else None
 
 
 def encode_step(step: Step, topics: Topics) -> bytes:

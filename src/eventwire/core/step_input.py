@@ -43,21 +43,25 @@ def step_input(
         ):
             if value:
                 identities[name] = value  # type: ignore[literal-required]
-    traits: dict[str, Any] = {}
-    if event["type"] == "profile.update":
-        traits = dict(event["properties"])
-    elif event["type"] == "profile.identify":
-        found = event["properties"].get("traits")
-        traits = dict(found) if isinstance(found, dict) else {}
     return {
         "event": event,
         "basis": f"{event['source_id']}/{event['id']}" if producer_id else event["id"],
         "at_ms": at_ms,
         "publish": publish,
         "session_attributes": parsed.session_attributes,
-        "traits": traits,
+        "traits": traits_of(event),
         "identities": identities,
     }
+
+
+def traits_of(event: EventRecord) -> dict[str, Any]:
+    """The traits an event sets: ``profile.update``'s properties, ``profile.identify``'s."""
+    if event["type"] == "profile.update":
+        return dict(event["properties"])
+    if event["type"] == "profile.identify":
+        found = event["properties"].get("traits")
+        return dict(found) if isinstance(found, dict) else {}
+    return {}
 
 
 def owner_tag(profile_id: str | None, session_id: str | None) -> str | None:

@@ -94,11 +94,21 @@ async def send_records(producer: Any, records: Sequence[Output]) -> None:
         batch = open_batches.get((topic, partition))
         if batch is None:
             batch = open_batches[(topic, partition)] = producer.create_batch()
-        if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+        if (
+            batch.append(
+                key=record.key, value=record.value, timestamp=None, headers=record.headers or []
+            )
+            is None
+        ):
             # Full: send it (in order, before the rest of this partition) and start anew.
             futures.append(await producer.send_batch(batch, topic, partition=partition))
             batch = open_batches[(topic, partition)] = producer.create_batch()
-            if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+            if (
+                batch.append(
+                    key=record.key, value=record.value, timestamp=None, headers=record.headers or []
+                )
+                is None
+            ):
                 raise MessageSizeTooLargeError(f"a record of {len(record.value)} bytes")
     for (topic, partition), batch in open_batches.items():
         futures.append(await producer.send_batch(batch, topic, partition=partition))

@@ -33,6 +33,9 @@ class MemoryOwnerStore:
         # published is not: the backtest counts each step once and re-publishes nothing.
         self._keep_records = keep_records
         self._states: dict[str, OwnerState] = {}
+        # The committed version per owner, apart from the state (which, without copies, a
+        # plan moves on before it is committed).
+        self._versions: dict[str, str] = {}
         self._committed: dict[str, dict[str, dict[str, Any]]] = {}
         self._due: dict[str, int] = {}  # timer member -> due ms
         self._heap: list[tuple[int, str]] = []  # (due ms, member); stale entries skipped
@@ -67,10 +70,10 @@ class MemoryOwnerStore:
     async def commit(self, plans: Sequence[Planned]) -> list[str]:
         replies: list[str] = []
         for plan in plans:
-            current = self._states.get(plan.owner)
-            if (current.version if current is not None else "") != plan.expected:
+            if self._versions.get(plan.owner, "") != plan.expected:
                 replies.append("conflict")
                 continue
+            self._versions[plan.owner] = plan.following
             state: OwnerState = plan.writes[0]
             self._states[plan.owner] = copy.deepcopy(state) if self._isolated else state
             records = self._committed.setdefault(plan.owner, {})

@@ -79,9 +79,10 @@ class ProcessStage:
                     )
                     for position, event in enumerate(outcome.events)
                 )
-        steps = iter(
-            await apply_state(inputs, self.owners, registry.triggers, self.timeout_ms, self.encode)
+        steps = await apply_state(
+            inputs, self.owners, registry.triggers, self.timeout_ms, self.encode
         )
+        at = 0  # the first input (and step) of the message at hand
         done = Processed()
         hooks: list[EffectRecord] = []
         for raw, outcome in zip(raws, outcomes, strict=True):
@@ -90,13 +91,14 @@ class ProcessStage:
                 outputs.append(rejection_output(outcome.record, self.topics))
                 done.rejected.update({r["code"] for r in outcome.record["reasons"]})
                 continue
+            following = at + len(outcome.events)
             if outcome.publish:
-                outputs += event_outputs(outcome.events, self.topics)
-            for event in outcome.events:
+                outputs += event_outputs(inputs[at:following], self.topics)
+            for event, step in zip(outcome.events, steps[at:following], strict=True):
                 done.accepted[event["type"]] += 1
-                step = next(steps)
                 if step is not None:
                     outputs += self._take(step, done, hooks)
+            at = following
         await self._queue(hooks, now_ms)
         return done
 
