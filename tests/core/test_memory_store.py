@@ -6,7 +6,15 @@ from __future__ import annotations
 from eventwire.memory_store.owners import MemoryOwnerStore
 from eventwire.stages.apply_state import apply_state
 from eventwire.stages.timers import apply_timers
-from tests.redis_store.test_state import POINTS, TIMEOUT, encode, fire, record, redeliver
+from tests.redis_store.test_state import (
+    POINTS,
+    TIMEOUT,
+    encode,
+    fire,
+    hand_on,
+    record,
+    redeliver,
+)
 
 
 class Interleaved(MemoryOwnerStore):
@@ -49,13 +57,16 @@ async def test_a_session_times_out_once_and_a_repeated_timer_message_publishes_n
         encode,
     )
     now = 1_800_000_000_000
-    first = await fire(store, POINTS, 1000, now, release=False)
-    assert sorted(b["session_id"] for b in first.published.events) == [f"s{i}" for i in range(5)]
+    claimed, messages = await hand_on(store, now)  # handed on, not applied in the lease
     assert (await fire(store, POINTS, 1000, now)).claimed == []  # leased
-    late = await fire(store, POINTS, 1000, now + 31_000)  # the lease ran out: handed on again
-    assert len(late.claimed) == 5
+    late_claimed, late_messages = await hand_on(store, now + 31_000)  # handed on again
+    assert sorted(late_claimed) == sorted(claimed)
+    first = await redeliver(store, POINTS, 1000, messages)
+    assert sorted(b["session_id"] for b in first.published.events) == [f"s{i}" for i in range(5)]
+    late = await redeliver(store, POINTS, 1000, late_messages)
     assert late.published.events == []
     again = await redeliver(store, POINTS, 1000, first.due)  # the first messages again
     assert again.published.events == first.published.events
     assert store.states()["p0"].sessions["s0"].closed_by == "timeout"
+    assert (await fire(store, POINTS, 1000, now + 120_000)).claimed == []  # claims ended
     assert await apply_timers([], store, POINTS, 1000, encode) == []

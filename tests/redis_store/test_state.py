@@ -76,17 +76,20 @@ async def process_batch(records, store, triggers, timeout_ms):
 OFFSETS = iter(range(1_000_000))
 
 
-async def fire(store, triggers, timeout_ms, now_ms, *, release=True):
-    """What the scheduler and the stage do with due timers: claim them, publish each as a
-    ``timers`` message (here: made and read back, at the next offset), forget the claims,
-    apply the messages."""
+async def hand_on(store, now_ms):
+    """What the scheduler does with due timers: claim them and publish each as a ``timers``
+    message (here: made and read back, at the next offset)."""
     claimed = await store.claim_timers(now_ms, LEASE_MS, 500)
     due = [
         parse(RawMessage(output.value, output.topic, 0, next(OFFSETS), now_ms, output.key))
         for output in (timer_output(member, now_ms, TOPICS) for member in claimed)
     ]
-    if release:
-        await store.release(claimed)
+    return claimed, due
+
+
+async def fire(store, triggers, timeout_ms, now_ms):
+    """The scheduler hands due timers on; the stage applies the messages."""
+    claimed, due = await hand_on(store, now_ms)
     return await redeliver(store, triggers, timeout_ms, due, claimed)
 
 
@@ -198,23 +201,24 @@ async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
             1000,
         )
         now = int(time.time() * 1000)
-        # The first replica publishes its timers and dies before it forgets its claims;
-        # the other finds them leased.
-        first = await fire(stores[0], POINTS, 1000, now, release=False)
-        assert (await fire(stores[1], POINTS, 1000, now)).claimed == []
+        # The first replica hands its timers on; their messages are not applied within the
+        # lease (slow, or lost), so the other replica hands them on again.
+        claimed, messages = await hand_on(stores[0], now)
+        assert len(claimed) == 40
+        assert (await fire(stores[1], POINTS, 1000, now)).claimed == []  # leased
+        again_claimed, again_messages = await hand_on(stores[1], now + LEASE_MS + 1000)
+        assert sorted(again_claimed) == sorted(claimed)
+        first = await redeliver(stores[0], POINTS, 1000, messages)
         closed = first.published.events
         assert len(closed) == 40
         assert len({b["session_id"] for b in closed}) == 40
-        # The first replica's transaction fails: its messages come again and publish the
-        # very same records.
-        again = await redeliver(stores[0], POINTS, 1000, first.due)
+        # The same messages again (a failed transaction): the very same records.
+        again = await redeliver(stores[0], POINTS, 1000, messages)
         assert again.published.events == first.published.events
-        assert (await fire(stores[1], POINTS, 1000, now + 1000)).claimed == []
-        # After the lease its timers are claimed and published again: new messages for
-        # steps applied by other messages, so nothing is published twice.
-        late = await fire(stores[1], POINTS, 1000, now + LEASE_MS + 1000)
-        assert sorted(late.claimed) == sorted(first.claimed)
+        # The second hand-over's messages: steps applied by other messages, nothing twice.
+        late = await redeliver(stores[1], POINTS, 1000, again_messages)
         assert late.published.events == []
+        # Applied: the claims ended, nothing is handed on again.
         assert (await fire(stores[0], POINTS, 1000, now + 120_000)).claimed == []
         session = await stores[0].session("p0", "s0")
         assert session is not None

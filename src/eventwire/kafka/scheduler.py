@@ -1,8 +1,9 @@
 """The scheduler timer: every replica claims due timers atomically (each goes to one
 replica at a time, under a lease) and turns them into messages on the ``timers`` topic,
-which the process stage consumes like ``raw``. A claim is forgotten only once its messages
-are acknowledged by Kafka; a scheduler that dies before that leaves the lease to run out,
-and the timer is published again (the stage absorbs the second message: stages/timers.py).
+which the process stage consumes like ``raw``. The claim is ended by the stage once it has
+applied the timer (stages/timers.py), not here: a timer whose message is lost before it is
+applied (its scheduler died, or its message was never processed) is claimed and handed on
+again when the lease runs out, and a message that arrives twice is absorbed by the stage.
 """
 
 from __future__ import annotations
@@ -26,6 +27,5 @@ def make_scheduler(owners: OwnerStore, topics: Topics, publisher: Publisher) -> 
         claimed = await owners.claim_timers(now_ms, LEASE_MS, MAX_CLAIMED)
         if claimed:
             await publisher.publish([timer_output(member, now_ms, topics) for member in claimed])
-            await owners.release(claimed)
 
     return scheduler

@@ -82,6 +82,8 @@ async def _apply(
         raise RuntimeError(f"state of {len(pending)} owners kept changing under timers")
     # Not due after all (the session had events since): the step's own timer stays due.
     await store.reschedule(later)
+    # Applied (or found applied, or not due): the claim ends, so it is not handed on again.
+    await store.release([orjson.dumps(list(item.timer)).decode() for item in due])
     return steps
 
 
