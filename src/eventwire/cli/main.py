@@ -244,6 +244,17 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@cli.command("bench-backtest")
+@click.option("--events", default=200_000, show_default=True, help="Accepted events to replay.")
+@click.option("--profiles", default=20_000, show_default=True, help="Profiles they belong to.")
+def bench_backtest_command(events: int, profiles: int) -> None:
+    """How fast ``triggers backtest`` replays: N events over 30 days, the shipped triggers."""
+    from eventwire.bench.backtest import bench_backtest
+
+    result = asyncio.run(bench_backtest(Settings(), events, profiles))
+    click.echo(json.dumps(result))
+
+
 @cli.command("bench")
 @click.option("--events", default=20_000, show_default=True, help="Raw messages in the stream.")
 @click.option("--replicas", default="1,2", show_default=True, help="Replica counts to run.")
