@@ -190,3 +190,23 @@ async def topics_named(kafka: str, prefixes: tuple[str, ...]) -> list[str]:
         return [t for t in await admin.list_topics() if t.startswith(prefixes)]
     finally:
         await admin.close()
+
+
+async def test_the_backtest_bench_replays_every_event_and_leaves_no_topic(services):
+    from eventwire.bench.backtest import bench_backtest
+
+    settings = Settings(kafka_bootstrap=services["kafka"], config_dir=ROOT / "config")
+    result = await bench_backtest(settings, 3000, 300)
+    assert (result["events"], result["profiles"]) == (3000, 300)
+    # Two in three events are orders, and every order earns points.
+    assert result["fires"]["points-per-purchase"] == 2000
+    assert result["events_per_second"] > 0
+    admin = AIOKafkaAdminClient(bootstrap_servers=services["kafka"])
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 30  # a deletion takes a moment
+        while result["topic"] in await admin.list_topics():
+            assert asyncio.get_running_loop().time() < deadline, "the topic is left behind"
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

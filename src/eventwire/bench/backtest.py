@@ -77,6 +77,7 @@ async def bench_backtest(settings: Settings, events: int, profiles: int) -> dict
     finally:
         await delete_topics(settings.kafka_bootstrap, [topic])
     return {
+        "topic": topic,
         "events": answer["events"],
         "profiles": answer["profiles"],
         "seconds": round(wall, 2),
