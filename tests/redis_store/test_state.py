@@ -187,19 +187,20 @@ async def test_two_replicas_racing_on_one_profile_never_double_apply(redis_clien
         await other.aclose()
 
 
+async def open_sessions(store, n):
+    """``n`` profiles with one session each, long idle (1 s timeout): all their timers due."""
+    old = "2026-11-24T08:00:00.000Z"
+    batch = [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(n)]
+    await process_batch(batch, store, POINTS, 1000)
+
+
 async def test_a_session_times_out_once_across_replicas_and_survives_a_crash(
     redis_client, redis_url, keys
 ):
     other = connect(redis_url)
     try:
         stores = [OwnerStore(redis_client, keys), OwnerStore(other, keys)]
-        old = "2026-11-24T08:00:00.000Z"
-        await process_batch(
-            [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(40)],
-            stores[0],
-            POINTS,
-            1000,
-        )
+        await open_sessions(stores[0], 40)
         now = int(time.time() * 1000)
         # The first replica hands its timers on; their messages are not applied within the
         # lease (slow, or lost), so the other replica hands them on again.
@@ -291,13 +292,7 @@ async def test_two_replicas_never_claim_the_same_timer(redis_client, redis_url, 
     other = connect(redis_url)
     try:
         stores = [OwnerStore(redis_client, keys), OwnerStore(other, keys)]
-        old = "2026-11-24T08:00:00.000Z"
-        await process_batch(
-            [record(f"e{i}", profile=f"p{i}", session=f"s{i}", at=old) for i in range(200)],
-            stores[0],
-            POINTS,
-            1000,
-        )
+        await open_sessions(stores[0], 200)
         now = int(time.time() * 1000)
         claims = await asyncio.gather(
             *(store.claim_timers(now, LEASE_MS, 7) for store in stores * 20)
