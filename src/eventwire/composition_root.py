@@ -18,6 +18,7 @@ from eventwire.core.decode import Limits
 from eventwire.core.topics import Topics
 from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
+from eventwire.gc_tuning import tune_gc
 from eventwire.kafka.deliver_agent import Deliverer
 from eventwire.kafka.faust_internals import ChunkedTransport, aiokafka_producer
 from eventwire.kafka.process_agent import make_process_agent
@@ -163,8 +164,7 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
 
     @app.on_after_configured.connect
     def _tune_gc(*_: Any, **__: Any) -> None:
-        # Fewer young-generation collections: the hot path allocates many short-lived dicts.
-        gc.set_threshold(50_000, 20, 50)
+        tune_gc()
 
     async def _freeze_startup_objects() -> None:
         # What exists once the worker runs lives for good: keep it out of every collection.

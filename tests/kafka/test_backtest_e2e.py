@@ -15,11 +15,13 @@ from aiokafka.structs import TopicPartition
 
 from eventwire.backtest.run import Request, backtest
 from eventwire.cli.backtest import live_triggers
+from eventwire.core.timestamps import iso_from_ms
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.settings import Settings
 from tests.kafka.harness import Cluster, collect
+from tests.kafka.test_admin_api_e2e import TOKEN, acall, scrape
 from tests.kafka.test_loyalty_e2e import CONFIG, SCENARIO, produce_in_order, send
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -180,3 +182,81 @@ async def test_a_backtest_of_the_live_set_gives_what_the_worker_gave(services, n
     assert list(alone["triggers"]) == ["points-per-purchase"]
     assert alone["triggers"]["points-per-purchase"]["fires"] == len(orders()) - len(small)
     assert await live_things(cluster, services["redis"]) == before
+
+
+async def test_the_admin_endpoint_answers_what_the_backtest_answers(services, names, tmp_path):
+    """POST /v1/triggers/backtest runs in a live replica: the same answer as the backtest run
+    apart, precise 422s for bad bodies, and nothing live touched, not even the replica's
+    owner-commit metrics."""
+    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings={"admin_token": TOKEN})
+    await cluster.create_topics()
+    messages = stream()[len(SCENARIO) : len(SCENARIO) + 80]  # no webhooks: nothing goes on live
+    since_ms = int(time.time() * 1000) - 1000
+    worker = cluster.add_worker()
+    try:
+        await worker.wait_ready(cluster.topics.raw)
+        await produce_in_order(cluster.kafka, cluster.topics.raw, messages)
+        await collect(
+            cluster.kafka,
+            [cluster.topics.events],
+            lambda c: len(c.accepted(cluster.topics.events)) == len(messages),
+            timeout=60,
+        )
+        until_ms = int(time.time() * 1000) + 1000
+        changed = {
+            "id": "points-per-purchase",
+            "on": "order.completed",
+            "when": {"event.properties.total": {"$gte": 20}},
+            "actions": [{"type": "award_points", "amount": 1}],
+        }
+        body = {
+            "since": iso_from_ms(since_ms),
+            "until": iso_from_ms(until_ms),
+            "trigger": changed,
+            "include_effects": True,
+        }
+        commits = owner_commits(scrape(worker.port))
+        before = await live_things(cluster, services["redis"])
+
+        status, answer = await acall(worker.port, "POST", "/v1/triggers/backtest", body)
+
+        assert status == 200, answer
+        settings = Settings(redis_url=services["redis"], redis_prefix=cluster.names.redis_prefix)
+        apart = await backtest(
+            Request(since_ms, until_ms, changed, include_effects=True),
+            await live_triggers(settings),
+            cluster.kafka,
+            cluster.topics.events,
+            int(settings.session_timeout * 1000),
+        )
+        assert answer == orjson.loads(orjson.dumps(apart))
+        assert answer["events"] == len(messages)
+        assert answer["diff"]["fires_lost"] == sum(1 for _, t in orders_of(messages) if t < 20)
+        for bad, code, field in [
+            ({"since": 7}, "invalid_body", "since"),
+            ({"since": "7d", "alone": "yes"}, "invalid_body", "alone"),
+            ({"since": "7d", "colour": "red"}, "invalid_body", "colour"),
+            ({"since": "last tuesday"}, "invalid_request", None),
+            ({"since": "7d", "trigger": {"id": "x", "on": "a.b"}}, "invalid_trigger", None),
+            ({"since": "1d", "until": "2d"}, "invalid_request", None),
+        ]:
+            status, error = await acall(worker.port, "POST", "/v1/triggers/backtest", bad)
+            assert (status, error["error"]) == (422, code), (bad, error)
+            if field is not None:
+                assert any(p.startswith(f"{field}:") for p in error["problems"]), error
+        assert await live_things(cluster, services["redis"]) == before
+        assert owner_commits(scrape(worker.port)) == commits
+    finally:
+        cluster.stop_all()
+
+
+def orders_of(messages: list[tuple[str, bytes]]) -> list[tuple[str, float]]:
+    return [
+        (orjson.loads(v)["profile"]["id"], orjson.loads(v)["properties"]["total"])
+        for _, v in messages
+        if orjson.loads(v)["type"] == "order.completed"
+    ]
+
+
+def owner_commits(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines() if line.startswith("eventwire_owner_commits")]

@@ -73,6 +73,16 @@ class TriggerTestOut(BaseModel):
     results: list[dict[str, Any]]
 
 
+class BacktestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    since: str = Field(min_length=1, max_length=100)  # RFC 3339, or back from now: "30d"
+    until: str | None = Field(default=None, min_length=1, max_length=100)
+    trigger: dict[str, Any] | None = None
+    alone: bool = False
+    include_effects: bool = False
+    warmup: str | None = Field(default=None, min_length=1, max_length=100)
+
+
 class BacktestOut(BaseModel):
     since: str
     until: str

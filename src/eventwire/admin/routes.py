@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from eventwire.admin.api import Api, ApiError, Route, body_as
 from eventwire.admin.models import (
+    BacktestIn,
     BacktestOut,
     DefinitionChange,
     DefinitionOut,
@@ -213,21 +214,18 @@ class _Handlers:
     async def backtest_triggers(self, request: Request) -> tuple[int, Any]:
         """Runs in this replica, beside its stream (the CLI runs it apart, which is kinder
         to the stream for long windows)."""
-        body = await body_as(request)
-        if not isinstance(body, dict) or not isinstance(body.get("since"), str):
-            raise ApiError(422, "invalid_request", 'send {"since": "7d", "trigger"?: {...}}')
-        trigger = body.get("trigger")
+        body = await body_as(request, BacktestIn)
         now_ms = int(time.time() * 1000)
         try:
-            if trigger is not None:
-                compile_trigger(trigger)
+            if body.trigger is not None:
+                compile_trigger(body.trigger)
             backtest_request = BacktestRequest(
-                when_ms(body["since"], now_ms),
-                when_ms(str(body["until"]), now_ms) if body.get("until") else now_ms,
-                trigger,
-                bool(body.get("alone", False)),
-                bool(body.get("include_effects", False)),
-                int(parse_duration(body["warmup"]) * 1000) if body.get("warmup") else 0,
+                when_ms(body.since, now_ms),
+                when_ms(body.until, now_ms) if body.until else now_ms,
+                body.trigger,
+                body.alone,
+                body.include_effects,
+                int(parse_duration(body.warmup) * 1000) if body.warmup else 0,
             )
         except TriggerError as exc:
             raise ApiError(422, "invalid_trigger", "the trigger is invalid", exc.problems) from None
@@ -480,6 +478,7 @@ def register(
             "POST",
             "/v1/triggers/backtest",
             "Replay a window of accepted events through a trigger (or the live set)",
+            request=BacktestIn,
             response=BacktestOut,
             errors=(400, 422),
         ),

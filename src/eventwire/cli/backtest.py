@@ -17,6 +17,7 @@ from eventwire.backtest.run import Request, backtest, when_ms
 from eventwire.config_loader import load_yaml
 from eventwire.core.durations import parse_duration
 from eventwire.core.topics import Topics
+from eventwire.gc_tuning import tune_gc
 from eventwire.settings import Settings
 
 
@@ -81,6 +82,7 @@ def triggers_backtest(
             progress,
         )
 
+    tune_gc()
     answer = asyncio.run(run())
     click.echo("", err=True)
     if plot:

@@ -250,7 +250,9 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
 def bench_backtest_command(events: int, profiles: int) -> None:
     """How fast ``triggers backtest`` replays: N events over 30 days, the shipped triggers."""
     from eventwire.bench.backtest import bench_backtest
+    from eventwire.gc_tuning import tune_gc
 
+    tune_gc()
     result = asyncio.run(bench_backtest(Settings(), events, profiles))
     click.echo(json.dumps(result))
 

@@ -28,6 +28,7 @@ from eventwire.core.owner import (
 )
 from eventwire.core.process import Step
 from eventwire.core.triggers.actions import ProfileState
+from eventwire.metrics import OWNER_COMMITS
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
 from eventwire.stages.state_store import Planned, Snapshot, Wants, next_version
@@ -120,6 +121,12 @@ class OwnerStore:
         return planned
 
     async def commit(self, plans: Sequence[Planned]) -> list[str]:
+        results = await self._commit(plans)
+        for result in results:
+            OWNER_COMMITS.labels(result).inc()  # here, not in the stage: a backtest counts none
+        return results
+
+    async def _commit(self, plans: Sequence[Planned]) -> list[str]:
         """Commit every owner's planned steps in one round trip; "ok" or "conflict" for each
         owner. The steps' timers and session index entries ride along."""
         keys = self._keys
@@ -174,8 +181,10 @@ class OwnerStore:
 
         replies = await self._scripts.run(build)
         if self._per_owner:
-            return [str(reply[0]) for reply in replies[: len(plans)]]
-        return [str(reply) for reply in replies[0]] if plans else []
+            results = [str(reply[0]) for reply in replies[: len(plans)]]
+        else:
+            results = [str(reply) for reply in replies[0]] if plans else []
+        return results
 
     # --- timers ---------------------------------------------------------------------------
 

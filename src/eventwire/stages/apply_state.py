@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from eventwire.core.process import Step, process_event
 from eventwire.core.step_input import StepInput, owner_tag
 from eventwire.core.triggers.trigger_set import TriggerSet
-from eventwire.metrics import OWNER_COMMITS, PROCESS_ERRORS
+from eventwire.metrics import PROCESS_ERRORS
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
 
@@ -70,7 +70,6 @@ async def _apply(
                 again[owner] = planned
         replies = await store.commit(plans)
         for plan, reply in zip(plans, replies, strict=True):
-            OWNER_COMMITS.labels(reply).inc()
             if reply != "ok":
                 # The owner changed, or another replica committed its steps: read it again.
                 again[plan.owner] = pending[plan.owner]

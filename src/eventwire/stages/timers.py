@@ -20,7 +20,7 @@ from eventwire.core.process import ABSENT_TIMER, NotDue, Step, close_if_timed_ou
 from eventwire.core.timers_topic import DueTimer
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.trigger_set import TriggerSet
-from eventwire.metrics import OWNER_COMMITS, PROCESS_ERRORS
+from eventwire.metrics import PROCESS_ERRORS
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import MAX_ATTEMPTS, Encode
 from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
@@ -74,7 +74,6 @@ async def _apply(
         replies = await store.commit(plans)
         again: dict[str, list[int]] = {}
         for plan, reply in zip(plans, replies, strict=True):
-            OWNER_COMMITS.labels(reply).inc()
             if reply != "ok":
                 again[plan.owner] = pending[plan.owner]
         pending = again
