@@ -78,6 +78,7 @@ async def backtest(
             "builtins_skipped": window.builtins,
             "first_event_at": iso_from_ms(window.first_ms) if window.first_ms else None,
             "starts_late": window.starts_late,
+            "trimmed_while_reading": window.trimmed_while_reading,
             # Events accepted with publishing off (Tracardi saveEvents: false) never reach
             # the log; the log cannot say how many there were.
             "unpublished_events": "not in the log, not counted",
@@ -123,7 +124,7 @@ async def _replay(
 ) -> tuple[int, set[str]]:
     replay = _Replay(sims, counted_from_ms)
     async for at_ms, event, header in read_window(bootstrap, topic, window):
-        await replay.take(at_ms, replay_input(event, header))
+        await replay.take(at_ms, replay_input(at_ms, event, header))
         if progress is not None and replay.counted % 10_000 == 0:
             progress(replay.counted, window.records)
     await replay.flush()

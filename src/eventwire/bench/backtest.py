@@ -5,6 +5,7 @@ and the replay's wall time and CPU are measured; the topic is deleted afterwards
 
 from __future__ import annotations
 
+import resource
 import time
 import uuid
 from typing import Any
@@ -42,9 +43,15 @@ def event(n: int, profiles: int, start_ms: int, step_ms: float) -> tuple[bytes, 
     return profile.encode(), orjson.dumps(record)
 
 
-async def bench_backtest(settings: Settings, events: int, profiles: int) -> dict[str, Any]:
+async def bench_backtest(
+    settings: Settings, events: int, profiles: int, candidate: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``candidate``: a trigger backtested against the shipped set (as a changed version of
+    one of them when it has its id); the whole answer is under ``answer``."""
     topic = f"bench.backtest.{uuid.uuid4().hex[:8]}.events"
-    await ensure_topics(settings.kafka_bootstrap, [topic], 4)
+    # Its events are up to 30 days old: kept for good, or the broker's retention removes
+    # some while the backtest reads them.
+    await ensure_topics(settings.kafka_bootstrap, [topic], 4, {"retention.ms": "-1"})
     end_ms = int(time.time() * 1000) - 60_000
     start_ms = end_ms - 30 * DAY_MS
     step_ms = 30 * DAY_MS / events
@@ -67,7 +74,7 @@ async def bench_backtest(settings: Settings, events: int, profiles: int) -> dict
     try:
         wall, cpu = time.perf_counter(), time.process_time()
         answer = await backtest(
-            Request(start_ms - 1000, end_ms + 1000),
+            Request(start_ms - 1000, end_ms + 1000, candidate),
             triggers,
             settings.kafka_bootstrap,
             topic,
@@ -84,4 +91,7 @@ async def bench_backtest(settings: Settings, events: int, profiles: int) -> dict
         "events_per_second": round(answer["events"] / wall),
         "cpu_us_per_event": round(cpu / max(answer["events"], 1) * 1e6, 1),
         "fires": {t: r["fires"] for t, r in answer["triggers"].items()},
+        # The process's peak: the replay's state and effects, and the producer before it.
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "answer": answer,
     }

@@ -114,6 +114,8 @@ def table(answer: dict[str, Any]) -> str:
         )
     if answer["log"]["starts_late"]:
         lines.append(f"the log starts only at {answer['log']['first_event_at']} (retention)")
+    if answer["log"].get("trimmed_while_reading"):
+        lines.append("retention removed records while they were read: some are missing")
     return "\n".join(lines)
 
 

@@ -247,13 +247,33 @@ def triggers_test(trigger_file: str, documents_file: str) -> None:
 @cli.command("bench-backtest")
 @click.option("--events", default=200_000, show_default=True, help="Accepted events to replay.")
 @click.option("--profiles", default=20_000, show_default=True, help="Profiles they belong to.")
-def bench_backtest_command(events: int, profiles: int) -> None:
+@click.option(
+    "--trigger",
+    "trigger_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A trigger to backtest against the shipped ones (a changed one: its diff).",
+)
+@click.option("--table", is_flag=True, help="Print the backtest's table, as the CLI does.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Fires per day.")
+def bench_backtest_command(
+    events: int, profiles: int, trigger_file: str | None, table: bool, plot: str | None
+) -> None:
     """How fast ``triggers backtest`` replays: N events over 30 days, the shipped triggers."""
     from eventwire.bench.backtest import bench_backtest
+    from eventwire.cli.backtest import fires_per_day_plot
+    from eventwire.cli.backtest import table as backtest_table
+    from eventwire.config_loader import load_yaml
     from eventwire.gc_tuning import tune_gc
 
+    candidate = load_yaml(Path(trigger_file).read_text()) if trigger_file else None
     tune_gc()
-    result = asyncio.run(bench_backtest(Settings(), events, profiles))
+    result = asyncio.run(bench_backtest(Settings(), events, profiles, candidate))
+    answer = result.pop("answer")
+    if plot:
+        fires_per_day_plot(answer, plot)
+    if table:
+        click.echo(backtest_table(answer))
     click.echo(json.dumps(result))
 
 

@@ -11,7 +11,9 @@ from aiokafka.errors import TopicAlreadyExistsError
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+async def ensure_topics(
+    bootstrap: str, names: list[str], partitions: int, configs: dict[str, str] | None = None
+) -> None:
     """Create the topics that do not exist yet; existing ones are left as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="eventwire-admin")
     await admin.start()
@@ -20,7 +22,10 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> No
         missing = [name for name in names if name not in existing]
         if not missing:
             return
-        new = [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+        new = [
+            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=configs)
+            for name in missing
+        ]
         with contextlib.suppress(TopicAlreadyExistsError):  # another replica was first
             await admin.create_topics(new)
         log.info("created topics %s", ", ".join(missing))

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import OffsetOutOfRangeError
 from aiokafka.structs import TopicPartition
 
 from eventwire.core.ingest import EventRecord
@@ -21,6 +22,7 @@ from eventwire.core.outputs import STEP_HEADER
 from eventwire.core.timestamps import ms_from_iso
 
 CHUNK = 5_000
+FETCH_BYTES = 8 * 1024 * 1024  # per partition and fetch
 
 
 @dataclass
@@ -33,6 +35,9 @@ class Window:
     starts_late: bool = False  # retention removed the window's start
     records: int = 0
     builtins: int = 0
+    # Retention removed records while they were being read: the reader went on from where
+    # the log now starts, and the answer says so.
+    trimmed_while_reading: bool = False
     partitions: dict[int, tuple[int, int]] = field(default_factory=dict)  # start, end offsets
 
 
@@ -45,8 +50,8 @@ async def read_window(bootstrap: str, topic: str, window: Window) -> AsyncIterat
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=8 * 1024 * 1024,
+        auto_offset_reset="none",  # records removed under the reader: noticed, not skipped
+        max_partition_fetch_bytes=FETCH_BYTES,
         fetch_max_bytes=64 * 1024 * 1024,
     )
     await consumer.start()
@@ -109,7 +114,12 @@ class _Merge:
         items: list[Item] = []
         window, todo = self._window, self._todo
         while not items and tp in todo:
-            batch = await self._consumer.getmany(tp, timeout_ms=2000, max_records=CHUNK)
+            try:
+                batch = await self._consumer.getmany(tp, timeout_ms=2000, max_records=CHUNK)
+            except OffsetOutOfRangeError:
+                window.trimmed_while_reading = True
+                await self._consumer.seek_to_beginning(tp)
+                continue
             for record in batch.get(tp, []):
                 if record.offset >= todo[tp]:
                     break
