@@ -15,6 +15,11 @@ WEBHOOK_RETRIES = Counter("eventwire_webhook_retries", "Webhook attempts schedul
 CONFIG_VERSION = Gauge("eventwire_config_version", "Configuration version in force on this replica")
 ACCEPTED = Counter("eventwire_events_accepted", "Accepted events, by type", ["type"])
 REJECTED = Counter("eventwire_messages_rejected", "Rejected messages, by reason", ["reason"])
+VIOLATIONS = Counter(
+    "eventwire_violations",
+    "Violations on events accepted under a definition in observe mode, by type and code",
+    ["type", "code"],
+)
 EFFECTS = Counter("eventwire_effects", "Effects produced, by action type", ["type"])
 LATENCY = Histogram(
     "eventwire_processing_latency_seconds",

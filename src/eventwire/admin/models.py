@@ -22,6 +22,7 @@ class DefinitionOut(BaseModel):
     description: str | None = None
     fields: list[dict[str, Any]]
     additional_fields: str
+    mode: str  # enforce: violations reject; observe: listed on the accepted event
 
 
 class DefinitionChange(BaseModel):
@@ -126,6 +127,7 @@ class SessionOut(BaseModel):
 class Stats(BaseModel):
     accepted: dict[str, int]
     rejected: dict[str, int]
+    violations: dict[str, dict[str, int]]  # let through by observe mode: type -> code -> n
     config_version: int
 
 

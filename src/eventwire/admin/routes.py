@@ -70,6 +70,7 @@ def _definition_out(
         "description": spec.description,
         "fields": [f.model_dump(exclude_none=True) for f in spec.fields],
         "additional_fields": spec.additional_fields,
+        "mode": spec.mode,
     }
 
 
@@ -340,12 +341,7 @@ class _Handlers:
         return 200, session.view()
 
     async def get_stats(self, request: Request) -> tuple[int, Any]:
-        accepted, rejected = await self.stats.read()
-        return 200, {
-            "accepted": accepted,
-            "rejected": rejected,
-            "config_version": self.config.holder.version,
-        }
+        return 200, {**await self.stats.read(), "config_version": self.config.holder.version}
 
     async def openapi(self, request: Request) -> tuple[int, Any]:
         return 200, openapi_document(self.routes)

@@ -12,7 +12,7 @@ one of ``events`` and ``rejected`` (SPEC §1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from eventwire.core import ids
 from eventwire.core.decode import Limits, decode_document
@@ -47,6 +47,8 @@ class EventRecord(TypedDict):
     definition_version: int | None
     format: str
     builtin: bool
+    # Only under a definition in observe mode, and only when there are some.
+    violations: NotRequired[list[ReasonDict]]
 
 
 class RejectionRecord(TypedDict):
@@ -86,6 +88,8 @@ class Prepared:
     event_ids: list[str]
     versions: list[int | None]
     origin: tuple[str, int, int]
+    # Per event: what a definition in observe mode found (accepted anyway); empty lists else.
+    violations: list[list[Reason]]
 
 
 Outcome = Accepted | Rejected
@@ -130,6 +134,9 @@ def finish(prepared: Prepared, profile: str | Reason | None) -> Outcome:
         }
         for position, event in enumerate(parsed.events)
     ]
+    for event_record, found in zip(events, prepared.violations, strict=True):
+        if found:
+            event_record["violations"] = [reason.as_dict() for reason in found]
     return Accepted(events, parsed, publish=parsed.options.save_events)
 
 
@@ -173,16 +180,19 @@ def check(
     if parsed.options.requires_identity and not parsed.identity.any():
         reasons.append(Reason(Code.IDENTITY_REQUIRED, "profile", "the event requires an identity"))
     versions: list[int | None] = []
+    observed: list[list[Reason]] = []
     first_failing: int | None = None
     for position, event in enumerate(parsed.events):
-        found, version = _event_reasons(event, registry, source.allow_undeclared)
+        found, version, observing = _event_reasons(event, registry, source.allow_undeclared)
         versions.append(version)
-        if found and first_failing is None:
-            first_failing = position
-        reasons += found
+        observed.append(found if observing else [])
+        if found and not observing:
+            if first_failing is None:
+                first_failing = position
+            reasons += found
     if reasons:
         return _rejection(raw, document, parsed, event_ids, reasons, first_failing or 0)
-    return Prepared(raw, document, parsed, source, event_ids, versions, origin)
+    return Prepared(raw, document, parsed, source, event_ids, versions, origin, observed)
 
 
 def reject_prepared(prepared: Prepared, reasons: list[Reason]) -> Rejected:
@@ -241,20 +251,23 @@ def _is_unauthorized(outcome: Rejected) -> bool:
 
 def _event_reasons(
     event: ParsedEvent, registry: Registry, allow_undeclared: bool
-) -> tuple[list[Reason], int | None]:
+) -> tuple[list[Reason], int | None, bool]:
+    """The event's violations, its definition's version, and whether that definition only
+    observes (its violations do not reject)."""
     type_ = event.type
     if type_ in BUILTIN_TYPES:
         message = f"{type_!r} is a built-in event type that only eventwire publishes"
-        return [Reason(Code.RESERVED_EVENT_TYPE, event.type_path, message)], None
+        return [Reason(Code.RESERVED_EVENT_TYPE, event.type_path, message)], None, False
     if type_ in CONTROL_TYPES:
-        return [], None
+        return [], None, False
     definition = registry.definition(type_)
     if definition is None:
         if allow_undeclared:
-            return [], None
+            return [], None, False
         message = f"no definition for {type_!r}"
-        return [Reason(Code.UNKNOWN_EVENT_TYPE, event.type_path, message)], None
-    return definition.validate(event.properties, event.properties_path), definition.version
+        return [Reason(Code.UNKNOWN_EVENT_TYPE, event.type_path, message)], None, False
+    found = definition.validate(event.properties, event.properties_path)
+    return found, definition.version, definition.observing
 
 
 def header_secret(raw: RawMessage) -> str | None:

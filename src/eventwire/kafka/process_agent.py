@@ -21,7 +21,7 @@ from eventwire.kafka.faust_internals import BatchRoute
 from eventwire.kafka.messages import raw_message
 from eventwire.kafka.publisher import Publisher
 from eventwire.kafka.transactions import PartitionTransactions
-from eventwire.metrics import ACCEPTED, BATCH_SIZE, EFFECTS, LATENCY, REJECTED
+from eventwire.metrics import ACCEPTED, BATCH_SIZE, EFFECTS, LATENCY, REJECTED, VIOLATIONS
 from eventwire.redis_store.stats import StatsStore
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.process import Processed, ProcessStage
@@ -57,7 +57,7 @@ def make_process_agent(
             observe(done, stage.registry(), [raw.timestamp_ms for raw in raws])
             if done.accepted or done.rejected:
                 await retry_outages(
-                    lambda d=done: stats.add(d.accepted, d.rejected),  # type: ignore[misc]
+                    lambda d=done: stats.add(d.accepted, d.rejected, d.violations),  # type: ignore[misc]
                     REDIS_OUTAGES,
                     "counting",
                 )
@@ -93,6 +93,8 @@ def observe(done: Processed, registry: Registry, received_ms: list[int]) -> None
         REJECTED.labels(reason).inc(n)
     for type_, n in done.effects.items():
         EFFECTS.labels(type_).inc(n)
+    for (type_, code), n in done.violations.items():
+        VIOLATIONS.labels(type_, code).inc(n)
     now_ms = time.time() * 1000
     for at_ms in received_ms:
         LATENCY.observe(max(0.0, now_ms - at_ms) / 1000)

@@ -1,4 +1,5 @@
-"""Counts shared by every replica: accepted events by type, rejected messages by reason."""
+"""Counts shared by every replica: accepted events by type, rejected messages by reason,
+and the violations observe-mode definitions let through, by type and code."""
 
 from __future__ import annotations
 
@@ -14,23 +15,37 @@ class StatsStore:
         self._redis = client
         self._keys = keys
 
-    async def add(self, accepted: Counter[str], rejected: Counter[str]) -> None:
-        if not accepted and not rejected:
+    async def add(
+        self,
+        accepted: Counter[str],
+        rejected: Counter[str],
+        violations: Counter[tuple[str, str]],
+    ) -> None:
+        if not accepted and not rejected and not violations:
             return
         pipe = self._redis.pipeline(transaction=False)
         for type_, n in accepted.items():
             pipe.hincrby(self._keys.stats("accepted"), type_, n)
         for reason, n in rejected.items():
             pipe.hincrby(self._keys.stats("rejected"), reason, n)
+        for (type_, code), n in violations.items():
+            # A definition's name has no spaces, nor has a code.
+            pipe.hincrby(self._keys.stats("violations"), f"{type_} {code}", n)
         REDIS_ROUND_TRIPS.labels("ingest").inc()
         await pipe.execute()
 
-    async def read(self) -> tuple[dict[str, int], dict[str, int]]:
+    async def read(self) -> dict[str, Any]:
+        """``{"accepted": {type: n}, "rejected": {code: n}, "violations": {type: {code: n}}}``"""
         pipe = self._redis.pipeline(transaction=False)
-        pipe.hgetall(self._keys.stats("accepted"))
-        pipe.hgetall(self._keys.stats("rejected"))
-        accepted, rejected = await pipe.execute()
-        return (
-            {k: int(v) for k, v in accepted.items()},
-            {k: int(v) for k, v in rejected.items()},
-        )
+        for part in ("accepted", "rejected", "violations"):
+            pipe.hgetall(self._keys.stats(part))
+        accepted, rejected, observed = await pipe.execute()
+        violations: dict[str, dict[str, int]] = {}
+        for key, n in observed.items():
+            type_, _, code = key.partition(" ")
+            violations.setdefault(type_, {})[code] = int(n)
+        return {
+            "accepted": {k: int(v) for k, v in accepted.items()},
+            "rejected": {k: int(v) for k, v in rejected.items()},
+            "violations": violations,
+        }

@@ -41,6 +41,8 @@ class Processed:
     accepted: Counter[str] = field(default_factory=Counter)  # events by type
     rejected: Counter[str] = field(default_factory=Counter)  # messages by reason
     effects: Counter[str] = field(default_factory=Counter)  # effects by type
+    # Observe mode's violations on accepted events, by (type, code).
+    violations: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def all_outputs(self) -> list[Output]:
         return [output for outputs in self.outputs.values() for output in outputs]
@@ -96,6 +98,8 @@ class ProcessStage:
                 outputs += event_outputs(inputs[at:following], self.topics)
             for event, step in zip(outcome.events, steps[at:following], strict=True):
                 done.accepted[event["type"]] += 1
+                for violation in event.get("violations", ()):
+                    done.violations[(event["type"], violation["code"])] += 1
                 if step is not None:
                     outputs += self._take(step, done, hooks)
             at = following

@@ -37,6 +37,11 @@ class CompiledDefinition:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def observing(self) -> bool:
+        """Observe mode: violations are listed on the accepted event, not rejected."""
+        return self.spec.mode == "observe"
+
     def validate(self, properties: Any, prefix: str) -> list[Reason]:
         """Every violation in ``properties``, with paths under ``prefix`` (empty if valid)."""
         try:

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 FieldType = Literal["string", "number", "integer", "boolean", "date", "object", "array"]
 Additional = Literal["allow", "reject"]
+# enforce: a violating event is rejected; observe: accepted, with its violations listed on it.
+Mode = Literal["enforce", "observe"]
 EnumValue = str | int | float | bool
 
 # Names people see in dotted paths: no dots (they would make paths ambiguous), no spaces.
@@ -63,6 +65,7 @@ class DefinitionSpec(BaseModel):
     description: str | None = None
     fields: list[FieldSpec] = Field(default_factory=list)
     additional_fields: Additional = "reject"
+    mode: Mode = "enforce"
 
     @model_validator(mode="after")
     def _unique_names(self) -> DefinitionSpec:
