@@ -114,6 +114,13 @@ class ProfileOut(BaseModel):
     last_seen: str | None
 
 
+class SegmentChangeOut(BaseModel):
+    profile_id: str
+    segment: str
+    member: bool
+    request_id: str  # the id the segment events derive from
+
+
 class SessionOut(BaseModel):
     id: str
     profile_id: str | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
@@ -21,6 +23,7 @@ from eventwire.admin.models import (
     Health,
     ListOf,
     ProfileOut,
+    SegmentChangeOut,
     SessionOut,
     SourceIn,
     SourceOut,
@@ -40,7 +43,9 @@ from eventwire.core.definitions.json_schema import definition_schema
 from eventwire.core.definitions.spec import DefinitionSpec
 from eventwire.core.durations import parse_duration
 from eventwire.core.identity import normalise_email
+from eventwire.core.outputs import Output
 from eventwire.core.sources import SourceSpec
+from eventwire.core.timers_topic import segment_change_output
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.compiled import TriggerError, compile_trigger
 from eventwire.core.triggers.dry_run import dry_run
@@ -48,6 +53,8 @@ from eventwire.kafka.probe import metadata_brokers
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.stats import StatsStore
 from eventwire.settings import Settings
+
+Publish = Callable[[Sequence[Output]], Awaitable[None]]
 
 
 def _not_found(exc: LookupError) -> ApiError:
@@ -94,6 +101,7 @@ class _Handlers:
         config: ConfigService,
         owners: OwnerStore,
         stats: StatsStore,
+        publish: Publish,
     ) -> None:
         self.app, self.settings, self.config, self.owners, self.stats = (
             app,
@@ -102,6 +110,7 @@ class _Handlers:
             owners,
             stats,
         )
+        self.publish = publish
         self.routes: list[Route] = []
 
     async def healthz(self, request: Request) -> tuple[int, Any]:
@@ -328,6 +337,32 @@ class _Handlers:
     async def get_profile(self, request: Request, profile_id: str) -> tuple[int, Any]:
         return 200, await self.profile_body(profile_id)
 
+    async def add_to_segment(
+        self, request: Request, profile_id: str, segment: str
+    ) -> tuple[int, Any]:
+        return await self._change_segment(profile_id, segment, True)
+
+    async def remove_from_segment(
+        self, request: Request, profile_id: str, segment: str
+    ) -> tuple[int, Any]:
+        return await self._change_segment(profile_id, segment, False)
+
+    async def _change_segment(self, profile_id: str, segment: str, member: bool) -> tuple[int, Any]:
+        """Handed to the profile's stage, which applies it once and publishes
+        ``segment_entered``/``segment_exited`` (and what triggers do on them): 202."""
+        if not 0 < len(segment) <= 200:
+            raise ApiError(422, "invalid_segment", "a segment name has 1 to 200 characters")
+        if await self.owners.profile(profile_id) is None:
+            raise ApiError(404, "not_found", f"no profile {profile_id!r}")
+        request_id = f"admin-{uuid.uuid4().hex}"
+        topics = Topics(self.settings.topic_prefix)
+        now_ms = int(time.time() * 1000)
+        await self.publish(
+            [segment_change_output(profile_id, segment, member, request_id, now_ms, topics)]
+        )
+        body = {"profile_id": profile_id, "segment": segment, "member": member}
+        return 202, {**body, "request_id": request_id}
+
     async def delete_profile(self, request: Request, profile_id: str) -> tuple[int, Any]:
         if not await self.owners.erase(profile_id):
             raise ApiError(404, "not_found", f"no profile {profile_id!r}")
@@ -353,9 +388,10 @@ def register(
     config: ConfigService,
     owners: OwnerStore,
     stats: StatsStore,
+    publish: Publish,
 ) -> Api:
     api = Api(app, settings.admin_token)
-    h = _Handlers(app, settings, config, owners, stats)
+    h = _Handlers(app, settings, config, owners, stats, publish)
     api.add(
         Route(
             "GET",
@@ -557,6 +593,21 @@ def register(
         ),
         h.delete_profile,
     )
+    for method, handler, verb in (
+        ("PUT", h.add_to_segment, "Add a profile to"),
+        ("DELETE", h.remove_from_segment, "Remove a profile from"),
+    ):
+        api.add(
+            Route(
+                method,
+                "/v1/profiles/{profile_id}/segments/{segment}",
+                f"{verb} a segment (applied by its stage; segment events follow)",
+                response=SegmentChangeOut,
+                status=202,
+                errors=(404, 422),
+            ),
+            handler,
+        )
     api.add(
         Route("GET", "/v1/sessions/{session_id}", "A session", response=SessionOut, errors=(404,)),
         h.get_session,

@@ -12,6 +12,8 @@ BUILTIN_TYPES = frozenset(
         "session_revoked",
         "profile_created",
         "profile_updated",
+        "segment_entered",
+        "segment_exited",
     }
 )
 

@@ -11,7 +11,10 @@ Rules (SPEC §3, §6, §7):
   toward its type's counter. ``profile.update`` / ``profile.identify`` set traits
   (``profile_updated`` when something changed).
 - **Triggers** run, in config order, on the event and then on each built-in event it causes,
-  for events that have a profile. A later trigger sees what an earlier one did. ``limit``
+  for events that have a profile. A trigger that changes segment membership causes
+  ``segment_entered`` / ``segment_exited``, which triggers see in the same step (at most
+  ``MAX_BUILTINS`` built-ins per step, so triggers that undo each other cannot loop).
+  A later trigger sees what an earlier one did. ``limit``
   counts fires per profile or per session (within ``window``). An ``absent`` trigger opens a
   window instead of acting: an event of the awaited type cancels it, and otherwise it acts
   once the deadline passes (``fire_absence``).
@@ -38,17 +41,23 @@ from eventwire.core.session_rules import (
     SESSION_CONTROLS,
     Facts,
     builtins_for,
+    segment_changes,
     session_timeout_closed,
     transition,
 )
 from eventwire.core.step_input import StepInput
+from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.compiled import CompiledTrigger
 from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 from eventwire.core.triggers.evaluate import passes, run_actions
 from eventwire.core.triggers.trigger_set import TriggerSet
 
+MAX_BUILTINS = 50
 SESSION_TIMER = "session"
 ABSENT_TIMER = "absent"
+# Not a timer but a change the admin API asked for, handed on the same way (due at once):
+# ("segment", owner, segment, "1" to add or "0" to remove, request id).
+SEGMENT_CHANGE = "segment"
 Timer = tuple[str, ...]
 
 
@@ -93,9 +102,19 @@ def process_event(
     step.builtins = builtins_for(event, facts, basis)
     _cancel_absences(state, event["type"], at_ms, step)
     _run_triggers(state, event, triggers, at_ms, step, basis)
-    for builtin in step.builtins:
-        _run_triggers(state, builtin, triggers, at_ms, step, builtin["id"])
+    _run_builtins(state, triggers, at_ms, step, 0)
     return step
+
+
+def _run_builtins(
+    state: OwnerState, triggers: TriggerSet, now_ms: int, step: Step, first: int
+) -> None:
+    """Triggers on the step's built-ins from ``first`` on, including those they cause."""
+    i = first
+    while i < len(step.builtins) and i < MAX_BUILTINS:
+        builtin = step.builtins[i]
+        _run_triggers(state, builtin, triggers, now_ms, step, builtin["id"])
+        i += 1
 
 
 def _apply_profile(
@@ -245,7 +264,12 @@ def _act(
     if not _within_limit(state, trigger, event, now_ms):
         return False
     before_traits = dict(state.wallet.traits)
+    before_segments = list(state.wallet.segments)
     fired = run_actions(trigger, doc, event, state.wallet, basis)
+    if state.wallet.segments != before_segments and len(step.builtins) < MAX_BUILTINS:
+        step.builtins += segment_changes(
+            event, before_segments, state.wallet.segments, ("segment", trigger.id, basis)
+        )
     state.touch("profile", "wallet")
     for name, value in state.wallet.traits.items():
         if name not in before_traits or before_traits[name] != value:
@@ -295,8 +319,48 @@ def close_if_timed_out(
         state.profile_id, session_id, session.event_count, closed_at, source_id
     )
     step = Step(f"timeout:{session_id}", state.owner, builtins=[closed])
-    _run_triggers(state, closed, triggers, now_ms, step, closed["id"])
+    _run_builtins(state, triggers, now_ms, step, 0)
     return step
+
+
+def change_segment(
+    state: OwnerState,
+    segment: str,
+    member: bool,
+    request_id: str,
+    now_ms: int,
+    triggers: TriggerSet,
+) -> Step:
+    """A membership change asked for through the admin API: ``segment_entered`` or
+    ``segment_exited`` when it changes something (and the triggers on it), else nothing."""
+    step = Step(f"segment:{request_id}", state.owner)
+    before = list(state.wallet.segments)
+    if (segment in before) == member or state.profile_id is None:
+        return step
+    state.wallet.segments = [*before, segment] if member else [s for s in before if s != segment]
+    state.touch("profile", "wallet")
+    cause = admin_event(state.profile_id, request_id, now_ms)
+    step.builtins = segment_changes(cause, before, state.wallet.segments, ("admin", request_id))
+    _run_builtins(state, triggers, now_ms, step, 0)
+    return step
+
+
+def admin_event(profile_id: str, request_id: str, now_ms: int) -> EventRecord:
+    """What a built-in caused by the admin API says it came from."""
+    return {
+        "id": request_id,
+        "type": "admin.request",
+        "source_id": "eventwire-admin",
+        "profile_id": profile_id,
+        "session_id": None,
+        "properties": {},
+        "context": {},
+        "sent_at": None,
+        "received_at": iso_from_ms(now_ms),
+        "definition_version": None,
+        "format": "builtin",
+        "builtin": True,
+    }
 
 
 def fire_absence(
@@ -316,4 +380,5 @@ def fire_absence(
     if trigger is not None and trigger.enabled:
         doc = document(state, window.cause, now_ms)
         _act(state, trigger, doc, window.cause, now_ms, step, window.basis or window.cause["id"])
+        _run_builtins(state, triggers, now_ms, step, 0)
     return step

@@ -108,6 +108,25 @@ def builtins_for(event: EventRecord, facts: Facts, basis: str | None = None) -> 
     return out
 
 
+def segment_changes(
+    cause: EventRecord, before: list[str], after: list[str], id_parts: tuple[str, ...]
+) -> list[EventRecord]:
+    """``segment_entered`` / ``segment_exited`` for each segment whose membership changed from
+    ``before`` to ``after``; their ids derive from ``id_parts`` (what changed it) and the
+    segment, so a step applied again makes the same events."""
+    out = [
+        builtin_event(cause, "segment_exited", {"segment": s}, (*id_parts, "exited", s))
+        for s in before
+        if s not in after
+    ]
+    out += [
+        builtin_event(cause, "segment_entered", {"segment": s}, (*id_parts, "entered", s))
+        for s in after
+        if s not in before
+    ]
+    return out
+
+
 def session_timeout_closed(
     profile_id: str | None,
     session_id: str,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from eventwire.core.outputs import Output
-from eventwire.core.process import Timer
+from eventwire.core.process import SEGMENT_CHANGE, Timer
 from eventwire.core.raw import RawMessage
 from eventwire.core.topics import Topics
 
@@ -43,6 +43,15 @@ def timer_output(member: str, at_ms: int, topics: Topics) -> Output:
     )
 
 
+def segment_change_output(
+    owner: str, segment: str, member: bool, request_id: str, at_ms: int, topics: Topics
+) -> Output:
+    """A membership change the admin API was asked for, applied by the owner's stage like a
+    due timer (so exactly once, with the triggers it sets off)."""
+    timer = [SEGMENT_CHANGE, owner, segment, "1" if member else "0", request_id]
+    return timer_output(orjson.dumps(timer).decode(), at_ms, topics)
+
+
 def dead_letter_output(effect_id: str, record: bytes, topics: Topics) -> Output:
     return Output(
         topics.timers,
@@ -65,6 +74,6 @@ def parse(raw: RawMessage) -> DueTimer | DeadLetterMessage | None:
         at_ms = int(doc["at_ms"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    if len(timer) < 3:
+    if len(timer) < 3 or (timer[0] == SEGMENT_CHANGE and len(timer) != 5):
         return None
     return DueTimer(timer, at_ms, origin)

@@ -16,7 +16,15 @@ from collections.abc import Sequence
 import orjson
 
 from eventwire.core.owner import OwnerState, awaited_type
-from eventwire.core.process import ABSENT_TIMER, NotDue, Step, close_if_timed_out, fire_absence
+from eventwire.core.process import (
+    ABSENT_TIMER,
+    SEGMENT_CHANGE,
+    NotDue,
+    Step,
+    change_segment,
+    close_if_timed_out,
+    fire_absence,
+)
 from eventwire.core.timers_topic import DueTimer
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.trigger_set import TriggerSet
@@ -44,8 +52,11 @@ async def apply_timers(
 
 
 def step_id(due: DueTimer) -> str:
-    kind = "absent" if due.timer[0] == ABSENT_TIMER else "timeout"
-    return f"{kind}:{due.timer[2]}"
+    timer = due.timer
+    if timer[0] == SEGMENT_CHANGE:
+        return f"segment:{timer[4]}"
+    kind = "absent" if timer[0] == ABSENT_TIMER else "timeout"
+    return f"{kind}:{timer[2]}"
 
 
 async def _apply(
@@ -101,7 +112,7 @@ def _wants(
             want.steps.add(step_id(due[i]))
             if timer[0] == ABSENT_TIMER:
                 want.absence_types.add(awaited_type(timer[2]))
-            else:
+            elif timer[0] != SEGMENT_CHANGE:
                 want.sessions.add(timer[2])
     return wanted
 
@@ -158,6 +169,8 @@ def _timer_step(
     timer, now_ms = item.timer, item.at_ms
     if timer[0] == ABSENT_TIMER:
         return fire_absence(state, timer[2], now_ms, triggers)
+    if timer[0] == SEGMENT_CHANGE:
+        return change_segment(state, timer[2], timer[3] == "1", timer[4], now_ms, triggers)
     closed_at = iso_from_ms(now_ms)
     return close_if_timed_out(state, timer[2], timer[3], now_ms, timeout_ms, closed_at, triggers)
 
