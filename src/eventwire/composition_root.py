@@ -160,7 +160,15 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     app.timer(interval=settings.config_refresh, name="eventwire.config")(
         next_tick_on_outage(config.refresh, OUTAGES, "refreshing the configuration")
     )
-    register_admin(app, settings, config, owners, StatsStore(redis_client, keys), publisher.publish)
+    register_admin(
+        app,
+        settings,
+        config,
+        owners,
+        StatsStore(redis_client, keys),
+        publisher.publish,
+        stage.identities,
+    )
 
     @app.on_after_configured.connect
     def _tune_gc(*_: Any, **__: Any) -> None:

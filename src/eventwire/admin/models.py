@@ -74,6 +74,21 @@ class TriggerTestOut(BaseModel):
     results: list[dict[str, Any]]
 
 
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Any  # a JSON document, or a string: the raw text of the message
+    headers: dict[str, str] = Field(default_factory=dict)  # format, source, secret, ...
+
+
+class ValidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages: list[MessageIn] = Field(min_length=1, max_length=1000)
+
+
+class ValidateOut(BaseModel):
+    results: list[dict[str, Any]]  # per message: {"events": [...], "rejection": {...} | null}
+
+
 class BacktestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     since: str = Field(min_length=1, max_length=100)  # RFC 3339, or back from now: "30d"

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
+import orjson
 from faust.web import Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
@@ -33,26 +34,33 @@ from eventwire.admin.models import (
     TriggerPatch,
     TriggerTestIn,
     TriggerTestOut,
+    ValidateIn,
+    ValidateOut,
 )
 from eventwire.admin.openapi import openapi_document
 from eventwire.backtest.run import Request as BacktestRequest
 from eventwire.backtest.run import backtest, when_ms
 from eventwire.config_service import ConfigService, Conflict, NotFound
 from eventwire.core.configuration import public_source
+from eventwire.core.decode import Limits
 from eventwire.core.definitions.json_schema import definition_schema
 from eventwire.core.definitions.spec import DefinitionSpec
 from eventwire.core.durations import parse_duration
 from eventwire.core.identity import normalise_email
+from eventwire.core.ingest import Accepted
 from eventwire.core.outputs import Output
+from eventwire.core.raw import RawMessage
 from eventwire.core.sources import SourceSpec
 from eventwire.core.timers_topic import segment_change_output
 from eventwire.core.topics import Topics
 from eventwire.core.triggers.compiled import TriggerError, compile_trigger
 from eventwire.core.triggers.dry_run import dry_run
 from eventwire.kafka.probe import metadata_brokers
+from eventwire.redis_store.identities import IdentityStore
 from eventwire.redis_store.owners import OwnerStore
 from eventwire.redis_store.stats import StatsStore
 from eventwire.settings import Settings
+from eventwire.stages.ingest import validate_batch
 
 Publish = Callable[[Sequence[Output]], Awaitable[None]]
 
@@ -102,6 +110,7 @@ class _Handlers:
         owners: OwnerStore,
         stats: StatsStore,
         publish: Publish,
+        identities: IdentityStore,
     ) -> None:
         self.app, self.settings, self.config, self.owners, self.stats = (
             app,
@@ -110,7 +119,7 @@ class _Handlers:
             owners,
             stats,
         )
-        self.publish = publish
+        self.publish, self.identities = publish, identities
         self.routes: list[Route] = []
 
     async def healthz(self, request: Request) -> tuple[int, Any]:
@@ -220,6 +229,32 @@ class _Handlers:
             raise ApiError(
                 422, "invalid_trigger", "the trigger or documents are invalid", exc.problems
             ) from None
+
+    async def validate(self, request: Request) -> tuple[int, Any]:
+        """The worker's own ingest, writing nothing (stages/ingest.py: validate_batch)."""
+        body = await body_as(request, ValidateIn)
+        now_ms = int(time.time() * 1000)
+        raws = [
+            RawMessage(
+                value=m.value.encode() if isinstance(m.value, str) else orjson.dumps(m.value),
+                topic="validate",  # ids derived from an origin are this answer's own
+                partition=0,
+                offset=i,
+                timestamp_ms=now_ms,
+                headers={k: v.encode() for k, v in m.headers.items()},
+            )
+            for i, m in enumerate(body.messages)
+        ]
+        limits = Limits(self.settings.max_message_bytes, self.settings.max_depth)
+        outcomes = await validate_batch(raws, self.config.holder.current, limits, self.identities)
+        return 200, {
+            "results": [
+                {"events": o.events, "rejection": None}
+                if isinstance(o, Accepted)
+                else {"events": [], "rejection": o.record}
+                for o in outcomes
+            ]
+        }
 
     async def backtest_triggers(self, request: Request) -> tuple[int, Any]:
         """Runs in this replica, beside its stream (the CLI runs it apart, which is kinder
@@ -389,9 +424,10 @@ def register(
     owners: OwnerStore,
     stats: StatsStore,
     publish: Publish,
+    identities: IdentityStore,
 ) -> Api:
     api = Api(app, settings.admin_token)
-    h = _Handlers(app, settings, config, owners, stats, publish)
+    h = _Handlers(app, settings, config, owners, stats, publish, identities)
     api.add(
         Route(
             "GET",
@@ -504,6 +540,17 @@ def register(
             errors=(400, 422),
         ),
         h.test_trigger,
+    )
+    api.add(
+        Route(
+            "POST",
+            "/v1/validate",
+            "Answer what the worker would make of messages, publishing and writing nothing",
+            request=ValidateIn,
+            response=ValidateOut,
+            errors=(400, 422),
+        ),
+        h.validate,
     )
     api.add(
         Route(

@@ -19,6 +19,7 @@ from eventwire.cli.manage import (
     replay_rejected,
     sources,
     stats,
+    validate,
 )
 from eventwire.config_loader import ConfigError, load_registry
 from eventwire.core.topics import Topics
@@ -218,6 +219,7 @@ cli.add_command(sources)
 cli.add_command(profiles)
 cli.add_command(stats)
 cli.add_command(replay_rejected)
+cli.add_command(validate)
 
 
 @triggers.command("test")

@@ -206,6 +206,64 @@ def stats() -> None:
     click.echo("rejected:")
     for name, count in sorted(body["rejected"].items(), key=lambda kv: -kv[1]):
         click.echo(f"  {count:>10}  {name}")
+    if body.get("violations"):
+        click.echo("violations let through (observe mode):")
+        for type_, by_code in sorted(body["violations"].items()):
+            for code, count in sorted(by_code.items(), key=lambda kv: -kv[1]):
+                click.echo(f"  {count:>10}  {type_} {code}")
+
+
+def validation_messages(path: str) -> list[dict[str, Any]]:
+    """The messages of a file: one JSON document per line (JSON Lines), or one JSON/YAML
+    document that is a message, a list of them, or ``{"messages": [...]}``. A message is a
+    raw document, or ``{"value": ..., "headers": {...}}`` to give headers too."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if path.endswith((".jsonl", ".ndjson")) or (
+        len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines)
+    ):
+        loaded: Any = [orjson.loads(line) for line in lines]
+    else:
+        loaded = load_yaml(text)
+    if isinstance(loaded, dict) and isinstance(loaded.get("messages"), list):
+        loaded = loaded["messages"]
+    items = loaded if isinstance(loaded, list) else [loaded]
+    return [
+        item
+        if isinstance(item, dict) and "value" in item and set(item) <= {"value", "headers"}
+        else {"value": item}
+        for item in items
+    ]
+
+
+@click.command()
+@click.argument("file", type=click.Path(allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
+def validate(file: str, as_json: bool) -> None:
+    """What a running worker would make of each message in FILE, publishing and writing
+    nothing; exits 1 when any message would be rejected (for producers' CI)."""
+    messages = validation_messages(file)
+    body = call("POST", "/v1/validate", {"messages": messages})
+    if as_json:
+        show(body)
+    rejected = 0
+    for n, result in enumerate(body["results"], 1):
+        rejection = result["rejection"]
+        if rejection is None:
+            if not as_json:
+                kinds = ", ".join(e["type"] for e in result["events"])
+                click.echo(f"{n}: accepted ({kinds})")
+                for event in result["events"]:
+                    for v in event.get("violations", []):
+                        click.echo(f"     observed {v['code']} at {v['field']}: {v['message']}")
+            continue
+        rejected += 1
+        if not as_json:
+            click.echo(f"{n}: rejected")
+            for reason in rejection["reasons"]:
+                click.echo(f"     {reason['code']} at {reason['field']}: {reason['message']}")
+    if rejected:
+        sys.exit(1)
 
 
 @click.command("replay-rejected")

@@ -49,6 +49,8 @@ class EventRecord(TypedDict):
     builtin: bool
     # Only under a definition in observe mode, and only when there are some.
     violations: NotRequired[list[ReasonDict]]
+    # Only in a validation's answer: the event would create its profile.
+    new_profile: NotRequired[bool]
 
 
 class RejectionRecord(TypedDict):

@@ -44,12 +44,43 @@ class IdentityStore:
         await self._links(choices, profiles, now_ms)
         return profiles
 
-    async def _lookups(self, batch: Sequence[Prepared]) -> list[Lookups]:
+    async def preview(self, batch: Sequence[Prepared]) -> list[tuple[str | Reason | None, bool]]:
+        """What ``resolve`` would find, writing nothing: each message's profile id (None if
+        it would create one) and whether it would create one. For validating messages."""
+        if not batch:
+            return []
+        lookups = await self._lookups(batch, write=False)
+        choices = [
+            choose(item.parsed, lookup, item.origin)
+            for item, lookup in zip(batch, lookups, strict=True)
+        ]
+        pipe = self._redis.pipeline(transaction=False)
+        for choice in choices:
+            if isinstance(choice, Choice):
+                if choice.primary is not None:
+                    pipe.get(self._keys.identity(choice.primary.kind, choice.primary.value))
+                elif choice.profile_id is not None:
+                    pipe.exists(self._keys.profile(choice.profile_id))
+        replies = iter(await self._execute(pipe) if len(pipe) else [])
+        found: list[tuple[str | Reason | None, bool]] = []
+        for choice in choices:
+            if not isinstance(choice, Choice):
+                found.append((choice, False))
+            elif choice.primary is not None:
+                owner = next(replies)
+                found.append((str(owner), False) if owner else (None, True))
+            elif choice.profile_id is None:  # profile-less
+                found.append((None, False))
+            else:
+                found.append((choice.profile_id, False) if next(replies) else (None, True))
+        return found
+
+    async def _lookups(self, batch: Sequence[Prepared], *, write: bool = True) -> list[Lookups]:
         keys = self._keys
         pipe = self._redis.pipeline(transaction=False)
         asked: list[tuple[bool, bool]] = []
         for item in batch:
-            identify = item.parsed.identify
+            identify = item.parsed.identify if write else None
             if identify is not None:
                 pipe.set(
                     keys.client(identify.client_id),
@@ -68,7 +99,7 @@ class IdentityStore:
         replies = iter(await self._execute(pipe))
         lookups = []
         for item, (client, contact) in zip(batch, asked, strict=True):
-            if item.parsed.identify is not None:
+            if write and item.parsed.identify is not None:
                 next(replies)
             traits = _traits(next(replies)) if client else None
             contact_profile = None

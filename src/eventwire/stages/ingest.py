@@ -44,33 +44,64 @@ async def ingest_batch(
     now_ms: int,
     producer_ids: ProducerIds | None = None,
 ) -> list[Outcome]:
-    steps: list[Prepared | Rejected] = []
-    for raw in raws:
-        try:
-            steps.append(prepare(raw, registry, limits))
-        except Exception:
-            steps.append(_internal_error(raw))
+    steps = _prepare_all(raws, registry, limits)
     prepared = [step for step in steps if isinstance(step, Prepared)]
-    profiles = iter(
-        await retry_outages(
-            lambda: identities.resolve(prepared, now_ms), REDIS_OUTAGES, "resolving identities"
-        )
+    profiles = await retry_outages(
+        lambda: identities.resolve(prepared, now_ms), REDIS_OUTAGES, "resolving identities"
     )
-    outcomes: list[Outcome] = []
-    for step in steps:
-        if isinstance(step, Rejected):
-            outcomes.append(step)
-            continue
-        try:
-            outcomes.append(finish(step, next(profiles)))
-        except Exception:
-            outcomes.append(_internal_error(step.raw))
+    outcomes = _finish_all(steps, profiles)
     if producer_ids is not None:
         await retry_outages(
             lambda: _absorb_producer_retries(steps, outcomes, producer_ids),
             REDIS_OUTAGES,
             "checking producer ids",
         )
+    return outcomes
+
+
+async def validate_batch(
+    raws: Sequence[RawMessage], registry: Registry, limits: Limits, identities: IdentityStore
+) -> list[Outcome]:
+    """What ``ingest_batch`` would answer, writing nothing: identities are only read (an
+    event that would create its profile has ``profile_id`` null and ``new_profile``), and
+    producer ids are not claimed (a producer's retry is not reported as a duplicate)."""
+    steps = _prepare_all(raws, registry, limits)
+    prepared = [step for step in steps if isinstance(step, Prepared)]
+    found = await identities.preview(prepared)
+    outcomes = _finish_all(steps, [profile for profile, _ in found])
+    new = iter(created for _, created in found)
+    for step, outcome in zip(steps, outcomes, strict=True):
+        if isinstance(step, Prepared) and next(new) and isinstance(outcome, Accepted):
+            for event in outcome.events:
+                event["new_profile"] = True
+    return outcomes
+
+
+def _prepare_all(
+    raws: Sequence[RawMessage], registry: Registry, limits: Limits
+) -> list[Prepared | Rejected]:
+    steps: list[Prepared | Rejected] = []
+    for raw in raws:
+        try:
+            steps.append(prepare(raw, registry, limits))
+        except Exception:
+            steps.append(_internal_error(raw))
+    return steps
+
+
+def _finish_all(
+    steps: Sequence[Prepared | Rejected], profiles: Sequence[str | Reason | None]
+) -> list[Outcome]:
+    found = iter(profiles)
+    outcomes: list[Outcome] = []
+    for step in steps:
+        if isinstance(step, Rejected):
+            outcomes.append(step)
+            continue
+        try:
+            outcomes.append(finish(step, next(found)))
+        except Exception:
+            outcomes.append(_internal_error(step.raw))
     return outcomes
 
 
