@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from eventwire.core.durations import parse_duration
+from eventwire.core.timestamps import ms_from_iso
 from eventwire.core.triggers.effects import EffectRecord
 
 EXAMPLES = 3
@@ -22,7 +24,8 @@ def trigger_reports(
     }
     fires: dict[str, set[str]] = {tid: set() for tid in reports}
     profiles: dict[str, set[str]] = {tid: set() for tid in reports}
-    for effect in effects:
+    effects_seen = list(effects)
+    for effect in effects_seen:
         report = reports.get(effect["trigger_id"])
         if report is None:
             continue
@@ -43,6 +46,10 @@ def trigger_reports(
                 )
         if effect["profile_id"]:
             profiles[tid].add(effect["profile_id"])
+    for t in triggers:
+        budget = _budget(t, [e for e in effects_seen if e["trigger_id"] == t["id"]])
+        if budget is not None:
+            reports[str(t["id"])]["budget"] = budget
     for tid, report in reports.items():
         del report["_passed"]
         report["fires"] = len(fires[tid])
@@ -100,6 +107,29 @@ def passed_conditions(trigger: Mapping[str, Any]) -> list[dict[str, Any]]:
     if trigger.get("when") is not None:
         passed.append({"path": "when", "operator": "when", "value": trigger["when"]})
     return passed
+
+
+def _budget(trigger: Mapping[str, Any], effects: Sequence[EffectRecord]) -> dict[str, Any] | None:
+    """For a global budget: when it would have run out (the event time of the fire that took
+    its last unit, first window to run out), and in how many windows it did."""
+    limit = trigger.get("limit") or {}
+    if limit.get("per") != "global":
+        return None
+    times = int(limit["times"])
+    window_ms = int(parse_duration(limit["window"]) * 1000) if limit.get("window") else None
+    counts: dict[int, int] = {}
+    ran_out: list[str] = []
+    for at in sorted({(e["created_at"], e["event_id"]) for e in effects}):
+        window = ms_from_iso(at[0]) // window_ms if window_ms else 0
+        counts[window] = counts.get(window, 0) + 1
+        if counts[window] == times:
+            ran_out.append(at[0])
+    return {
+        "times": times,
+        "window": limit.get("window"),
+        "ran_out_at": ran_out[0] if ran_out else None,
+        "windows_run_out": len(ran_out),
+    }
 
 
 def _points(effect: EffectRecord) -> int:

@@ -47,6 +47,7 @@ from eventwire.core.session_rules import (
 )
 from eventwire.core.step_input import StepInput
 from eventwire.core.timestamps import iso_from_ms
+from eventwire.core.triggers.budgets import BudgetClaim, BudgetView, claims_of
 from eventwire.core.triggers.compiled import CompiledTrigger
 from eventwire.core.triggers.effects import AutomationRecord, EffectRecord
 from eventwire.core.triggers.evaluate import passes, run_actions
@@ -71,8 +72,12 @@ class Step:
     timers_due: list[tuple[Timer, int]] = field(default_factory=list)
     timers_gone: list[Timer] = field(default_factory=list)
     session_index: list[str] = field(default_factory=list)
+    # Units of global budgets this step's fires took (the stage claims them before commit)
+    budget_claims: list[BudgetClaim] = field(default_factory=list)
     # The encoded records, once core.outputs.encode_step made them
     outputs: list[Output] | None = None
+    # What global budgets the batch may still spend (None: unknown, every fire is claimed)
+    budgets: BudgetView | None = None
 
     @classmethod
     def replay(cls, step_id: str, owner: str, outcome: dict[str, Any]) -> Step:
@@ -85,12 +90,16 @@ class NotDue:
 
 
 def process_event(
-    state: OwnerState, record: StepInput, triggers: TriggerSet, timeout_ms: int
+    state: OwnerState,
+    record: StepInput,
+    triggers: TriggerSet,
+    timeout_ms: int,
+    budgets: BudgetView | None = None,
 ) -> Step:
     event = record["event"]
     at_ms = record["at_ms"]
     basis = record["basis"]
-    step = Step(basis, state.owner)
+    step = Step(basis, state.owner, budgets=budgets)
     profile_created, traits_changed = _apply_profile(state, record, event)
     session_facts = _apply_session(state, event, record, at_ms, timeout_ms, step)
     _index_history(state, event["type"], at_ms, event["id"])
@@ -261,7 +270,7 @@ def _act(
     basis: str,
 ) -> bool:
     """Run the trigger's actions within its limit; whether it acted."""
-    if not _within_limit(state, trigger, event, now_ms):
+    if not _within_limit(state, trigger, event, now_ms, step):
         return False
     before_traits = dict(state.wallet.traits)
     before_segments = list(state.wallet.segments)
@@ -280,10 +289,16 @@ def _act(
 
 
 def _within_limit(
-    state: OwnerState, trigger: CompiledTrigger, event: EventRecord, now_ms: int
+    state: OwnerState, trigger: CompiledTrigger, event: EventRecord, now_ms: int, step: Step
 ) -> bool:
     limit = trigger.limit
     if limit is None:
+        return True
+    if limit.per == "global":
+        nth = sum(c.units for c in step.budget_claims if c.key[0] == trigger.id)
+        if step.budgets is not None and not step.budgets.take(trigger, now_ms, step.id, nth):
+            return False
+        step.budget_claims.append(claims_of(trigger, now_ms, step.id, 1))
         return True
     scope = state.profile_id if limit.per == "profile" else event["session_id"] or "-"
     key = f"{trigger.id}|{scope}"
@@ -305,6 +320,7 @@ def close_if_timed_out(
     timeout_ms: int,
     closed_at: str,
     triggers: TriggerSet,
+    budgets: BudgetView | None = None,
 ) -> Step | NotDue | None:
     """Close an open session whose last event is older than the timeout (None: nothing to do)."""
     session = state.sessions.get(session_id)
@@ -318,7 +334,7 @@ def close_if_timed_out(
     closed = session_timeout_closed(
         state.profile_id, session_id, session.event_count, closed_at, source_id
     )
-    step = Step(f"timeout:{session_id}", state.owner, builtins=[closed])
+    step = Step(f"timeout:{session_id}", state.owner, builtins=[closed], budgets=budgets)
     _run_builtins(state, triggers, now_ms, step, 0)
     return step
 
@@ -330,10 +346,11 @@ def change_segment(
     request_id: str,
     now_ms: int,
     triggers: TriggerSet,
+    budgets: BudgetView | None = None,
 ) -> Step:
     """A membership change asked for through the admin API: ``segment_entered`` or
     ``segment_exited`` when it changes something (and the triggers on it), else nothing."""
-    step = Step(f"segment:{request_id}", state.owner)
+    step = Step(f"segment:{request_id}", state.owner, budgets=budgets)
     before = list(state.wallet.segments)
     if (segment in before) == member or state.profile_id is None:
         return step
@@ -364,7 +381,11 @@ def admin_event(profile_id: str, request_id: str, now_ms: int) -> EventRecord:
 
 
 def fire_absence(
-    state: OwnerState, key: str, now_ms: int, triggers: TriggerSet
+    state: OwnerState,
+    key: str,
+    now_ms: int,
+    triggers: TriggerSet,
+    budgets: BudgetView | None = None,
 ) -> Step | NotDue | None:
     """Act on an absence window whose deadline passed, and forget it (None: cancelled or
     fired before)."""
@@ -373,7 +394,7 @@ def fire_absence(
         return None
     if window.deadline_ms > now_ms:
         return NotDue(window.deadline_ms)
-    step = Step(f"absent:{key}", state.owner)
+    step = Step(f"absent:{key}", state.owner, budgets=budgets)
     del state.absences[key]
     state.touch("absences", key)
     trigger = triggers.by_id.get(window.trigger_id)

@@ -21,6 +21,7 @@ import orjson
 
 from eventwire.core.owner import OwnerState
 from eventwire.core.process import Step
+from eventwire.core.triggers.budgets import BudgetClaim, BudgetKey
 from eventwire.stages.state_store import Planned, Snapshot, Wants, next_version
 
 _NOTHING: dict[str, Any] = {"b": [], "e": [], "a": []}
@@ -40,6 +41,7 @@ class MemoryOwnerStore:
         self._due: dict[str, int] = {}  # timer member -> due ms
         self._heap: list[tuple[int, str]] = []  # (due ms, member); stale entries skipped
         self._inflight: dict[str, int] = {}  # timer member -> lease end ms
+        self._budgets: dict[BudgetKey, dict[str, int]] = {}  # "n", and "s:<step id>" -> units
 
     # --- the state store interface --------------------------------------------------------
 
@@ -88,6 +90,36 @@ class MemoryOwnerStore:
                     self._inflight.pop(member, None)
             replies.append("ok")
         return replies
+
+    async def read_budgets(
+        self, keys: set[BudgetKey], step_ids: set[str]
+    ) -> tuple[dict[BudgetKey, int], dict[tuple[BudgetKey, str], int]]:
+        used = {key: self._budgets.get(key, {}).get("n", 0) for key in keys}
+        held = {
+            (key, step): units
+            for key in keys
+            for field, units in self._budgets.get(key, {}).items()
+            if (step := field.removeprefix("s:")) in step_ids and field.startswith("s:")
+        }
+        return used, held
+
+    async def claim_budgets(self, claims: Sequence[BudgetClaim]) -> list[bool]:
+        granted: list[bool] = []
+        for claim in claims:  # the Redis script's rule (claim_budgets.lua)
+            budget = self._budgets.setdefault(claim.key, {"n": 0})
+            held = budget.get(f"s:{claim.step_id}", 0)
+            if held >= claim.units:
+                granted.append(True)
+            elif budget["n"] + claim.units - held <= claim.times:
+                budget["n"] += claim.units - held
+                budget[f"s:{claim.step_id}"] = claim.units
+                granted.append(True)
+            else:
+                granted.append(False)
+        return granted
+
+    def budget_used(self, key: BudgetKey) -> int:
+        return self._budgets.get(key, {}).get("n", 0)
 
     async def claim_timers(self, now_ms: int, lease_ms: int, limit: int) -> list[str]:
         claimed = [m for m, until in self._inflight.items() if until <= now_ms][:limit]

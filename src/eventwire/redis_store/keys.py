@@ -74,6 +74,10 @@ class Keys:
         """Accepted events by type, rejected messages by reason: shared by every replica."""
         return f"{self.prefix}stats:{part}"
 
+    def budget(self, trigger_id: str, window: int) -> str:
+        """A global budget's counter and the units each step holds: one key, its own tag."""
+        return f"{self.prefix}{{budget:{trigger_id}:{window}}}"
+
     def timers_due(self) -> str:
         return f"{self.prefix}{{timers}}:due"
 

@@ -28,9 +28,16 @@ from eventwire.core.owner import (
 )
 from eventwire.core.process import Step
 from eventwire.core.triggers.actions import ProfileState
+from eventwire.core.triggers.budgets import BudgetClaim, BudgetKey
 from eventwire.metrics import OWNER_COMMITS
 from eventwire.redis_store.keys import Keys
-from eventwire.redis_store.scripts import CLAIM_TIMERS, COMMIT_OWNERS, READ_OWNERS, ScriptRunner
+from eventwire.redis_store.scripts import (
+    CLAIM_BUDGETS,
+    CLAIM_TIMERS,
+    COMMIT_OWNERS,
+    READ_OWNERS,
+    ScriptRunner,
+)
 from eventwire.stages.state_store import Planned, Snapshot, Wants, next_version
 
 # The owner's keys read_owners.lua reads first, in its order.
@@ -185,6 +192,50 @@ class OwnerStore:
         else:
             results = [str(reply) for reply in replies[0]] if plans else []
         return results
+
+    # --- global budgets -------------------------------------------------------------------
+
+    async def read_budgets(
+        self, keys: set[BudgetKey], step_ids: set[str]
+    ) -> tuple[dict[BudgetKey, int], dict[tuple[BudgetKey, str], int]]:
+        asked = sorted(keys)
+        steps = sorted(step_ids)
+
+        def build(pipe: Any) -> None:
+            for trigger_id, window in asked:
+                fields = ["n", *(f"s:{s}" for s in steps)]
+                pipe.hmget(self._keys.budget(trigger_id, window), fields)
+
+        replies = await self._scripts.run(build)
+        used: dict[BudgetKey, int] = {}
+        held: dict[tuple[BudgetKey, str], int] = {}
+        for key, values in zip(asked, replies, strict=True):
+            used[key] = int(values[0] or 0)
+            for step, units in zip(steps, values[1:], strict=True):
+                if units:
+                    held[(key, step)] = int(units)
+        return used, held
+
+    async def claim_budgets(self, claims: Sequence[BudgetClaim]) -> list[bool]:
+        by_key: dict[BudgetKey, list[int]] = {}
+        for i, claim in enumerate(claims):
+            by_key.setdefault(claim.key, []).append(i)
+
+        def build(pipe: Any) -> None:
+            for (trigger_id, window), indices in by_key.items():
+                first = claims[indices[0]]
+                args: list[Any] = [first.times, first.expires_ms or ""]
+                for i in indices:
+                    args += [claims[i].step_id, claims[i].units]
+                key = self._keys.budget(trigger_id, window)
+                self._scripts.queue(pipe, CLAIM_BUDGETS, [key], args)
+
+        replies = await self._scripts.run(build)
+        granted = [False] * len(claims)
+        for indices, reply in zip(by_key.values(), replies, strict=True):
+            for i, flag in zip(indices, reply, strict=True):
+                granted[i] = bool(flag)
+        return granted
 
     # --- timers ---------------------------------------------------------------------------
 

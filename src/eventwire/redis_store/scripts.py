@@ -35,7 +35,8 @@ CLAIM_TIMERS = Script.load("claim_timers")
 CONFIG_PUT = Script.load("config_put")
 CONFIG_READ = Script.load("config_read")
 READ_OWNERS = Script.load("read_owners")
-ALL = (COMMIT_OWNERS, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ, READ_OWNERS)
+CLAIM_BUDGETS = Script.load("claim_budgets")
+ALL = (COMMIT_OWNERS, CLAIM_TIMERS, CONFIG_PUT, CONFIG_READ, READ_OWNERS, CLAIM_BUDGETS)
 
 
 class ScriptRunner:

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 
 from eventwire.core.process import Step, process_event
 from eventwire.core.step_input import StepInput, owner_tag
+from eventwire.core.triggers.budgets import BudgetKey, BudgetView
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.metrics import PROCESS_ERRORS
 from eventwire.retry import REDIS_OUTAGES, retry_outages
+from eventwire.stages.budgets import budget_view, claim_budgets
 from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
 
 log = logging.getLogger(__name__)
@@ -54,20 +56,32 @@ async def _apply(
         owner = owner_tag(item["event"]["profile_id"], item["event"]["session_id"])
         if owner is not None:
             pending.setdefault(owner, []).append(i)
+    spent: set[BudgetKey] = set()  # global budgets the store refused in an earlier attempt
     for _ in range(MAX_ATTEMPTS):
         if not pending:
             return steps
         snapshots = await store.read(_wants(inputs, pending, triggers))
+        chosen = [i for indices in pending.values() for i in indices]
+        view = await budget_view(
+            store,
+            triggers,
+            (inputs[i]["at_ms"] for i in chosen),
+            {inputs[i]["basis"] for i in chosen},
+            spent,
+        )
         plans: list[Planned] = []
         again: dict[str, list[int]] = {}
         for owner, indices in pending.items():
             planned = _owner_steps(
-                snapshots[owner], indices, inputs, triggers, timeout_ms, steps, store, encode
+                snapshots[owner], indices, inputs, triggers, timeout_ms, steps, store, encode, view
             )
             if isinstance(planned, Planned):
                 plans.append(planned)
             elif planned:
                 again[owner] = planned
+        plans, refused, newly_spent = await claim_budgets(store, plans)
+        spent |= newly_spent
+        again.update((owner, pending[owner]) for owner in refused)
         replies = await store.commit(plans)
         for plan, reply in zip(plans, replies, strict=True):
             if reply != "ok":
@@ -107,6 +121,7 @@ def _owner_steps(
     steps: list[Step | None],
     store: StateStore,
     encode: Encode,
+    budgets: BudgetView | None,
 ) -> Planned | list[int] | None:
     """One owner's steps, in order, planned for one commit (None: all committed before).
     After a bug, the indices to compute afresh from a new read instead."""
@@ -119,7 +134,9 @@ def _owner_steps(
             if step_id in committed:
                 steps[current] = Step.replay(step_id, state.owner, committed[step_id])
             else:
-                step = steps[current] = process_event(state, inputs[current], triggers, timeout_ms)
+                step = steps[current] = process_event(
+                    state, inputs[current], triggers, timeout_ms, budgets
+                )
                 new.append(step)
     except Exception:
         # A bug on one event must not stop the stream: it is published without its state,

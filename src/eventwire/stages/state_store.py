@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from eventwire.core.owner import OwnerState
 from eventwire.core.process import Step
+from eventwire.core.triggers.budgets import BudgetClaim, BudgetKey
 
 
 @dataclass
@@ -66,6 +67,16 @@ class StateStore(Protocol):
 
     async def commit(self, plans: Sequence[Planned]) -> list[str]:
         """Per plan "ok", or "conflict" when the owner changed since it was read."""
+        ...
+
+    async def read_budgets(
+        self, keys: set[BudgetKey], step_ids: set[str]
+    ) -> tuple[dict[BudgetKey, int], dict[tuple[BudgetKey, str], int]]:
+        """Global budgets' units granted, and the units each of ``step_ids`` holds."""
+        ...
+
+    async def claim_budgets(self, claims: Sequence[BudgetClaim]) -> list[bool]:
+        """Per claim (one per budget and step): whether the step holds its units now."""
         ...
 
     async def claim_timers(self, now_ms: int, lease_ms: int, limit: int) -> list[str]:

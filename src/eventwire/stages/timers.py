@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 
@@ -27,10 +28,12 @@ from eventwire.core.process import (
 )
 from eventwire.core.timers_topic import DueTimer
 from eventwire.core.timestamps import iso_from_ms
+from eventwire.core.triggers.budgets import BudgetKey, BudgetView
 from eventwire.core.triggers.trigger_set import TriggerSet
 from eventwire.metrics import PROCESS_ERRORS
 from eventwire.retry import REDIS_OUTAGES, retry_outages
 from eventwire.stages.apply_state import MAX_ATTEMPTS, Encode
+from eventwire.stages.budgets import budget_view, claim_budgets
 from eventwire.stages.state_store import Planned, Snapshot, StateStore, Wants
 
 log = logging.getLogger(__name__)
@@ -71,19 +74,33 @@ async def _apply(
     for i, item in enumerate(due):
         pending.setdefault(item.timer[1], []).append(i)
     later: dict[str, int] = {}
+    spent: set[BudgetKey] = set()
     for _ in range(MAX_ATTEMPTS):
         if not pending:
             break
         snapshots = await store.read(_wants(due, pending, triggers))
+        chosen = [due[i] for indices in pending.values() for i in indices]
+        view = await budget_view(
+            store, triggers, (d.at_ms for d in chosen), {step_id(d) for d in chosen}, spent
+        )
         plans: list[Planned] = []
         for owner, indices in pending.items():
             planned = _owner_steps(
-                snapshots[owner], indices, due, triggers, timeout_ms, steps, later, store, encode
+                snapshots[owner],
+                indices,
+                due,
+                _Context(triggers, timeout_ms, view),
+                steps,
+                later,
+                store,
+                encode,
             )
             if planned is not None:
                 plans.append(planned)
+        plans, refused, newly_spent = await claim_budgets(store, plans)
+        spent |= newly_spent
         replies = await store.commit(plans)
-        again: dict[str, list[int]] = {}
+        again: dict[str, list[int]] = {owner: pending[owner] for owner in refused}
         for plan, reply in zip(plans, replies, strict=True):
             if reply != "ok":
                 again[plan.owner] = pending[plan.owner]
@@ -117,12 +134,20 @@ def _wants(
     return wanted
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every timer step of an attempt is computed with."""
+
+    triggers: TriggerSet
+    timeout_ms: int
+    budgets: BudgetView | None
+
+
 def _owner_steps(
     snapshot: Snapshot,
     indices: list[int],
     due: Sequence[DueTimer],
-    triggers: TriggerSet,
-    timeout_ms: int,
+    context: _Context,
     steps: list[Step | None],
     later: dict[str, int],
     store: StateStore,
@@ -145,7 +170,7 @@ def _owner_steps(
                 steps[i] = Step.replay(step_id(item), state.owner, found)
             continue
         try:
-            result = _timer_step(state, item, triggers, timeout_ms)
+            result = _timer_step(state, item, context)
         except Exception:
             # A bug must not stop the stream: logged, counted, and this timer left alone.
             log.exception("bug while firing timer %s; nothing applied", item.timer)
@@ -163,16 +188,18 @@ def _owner_steps(
     return store.plan(state, new, stored)
 
 
-def _timer_step(
-    state: OwnerState, item: DueTimer, triggers: TriggerSet, timeout_ms: int
-) -> Step | NotDue | None:
+def _timer_step(state: OwnerState, item: DueTimer, context: _Context) -> Step | NotDue | None:
     timer, now_ms = item.timer, item.at_ms
+    triggers, budgets = context.triggers, context.budgets
     if timer[0] == ABSENT_TIMER:
-        return fire_absence(state, timer[2], now_ms, triggers)
+        return fire_absence(state, timer[2], now_ms, triggers, budgets)
     if timer[0] == SEGMENT_CHANGE:
-        return change_segment(state, timer[2], timer[3] == "1", timer[4], now_ms, triggers)
+        member = timer[3] == "1"
+        return change_segment(state, timer[2], member, timer[4], now_ms, triggers, budgets)
     closed_at = iso_from_ms(now_ms)
-    return close_if_timed_out(state, timer[2], timer[3], now_ms, timeout_ms, closed_at, triggers)
+    return close_if_timed_out(
+        state, timer[2], timer[3], now_ms, context.timeout_ms, closed_at, triggers, budgets
+    )
 
 
 def _with_origin(stored: bytes, origin: str) -> bytes:

@@ -2,8 +2,10 @@
 documents, which condition failed, and what would it do? Touches no state.
 
 Limits (``limit``) depend on how often the trigger already fired, which is state, so the dry
-run does not apply them; an ``absent`` trigger that "fires" would start its window, and its
-effects are those it would produce if nothing followed.
+run does not apply them. For a global budget it says at which document the budget would run
+out if it started full (``budget.runs_out_at``: the position of the fire that takes its last
+unit, counting windows as the live worker does). An ``absent`` trigger that "fires" would
+start its window, and its effects are those it would produce if nothing followed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from eventwire.core.ingest import EventRecord
 from eventwire.core.timestamps import iso_from_ms
 from eventwire.core.triggers.actions import ProfileState
+from eventwire.core.triggers.budgets import window_of
 from eventwire.core.triggers.compiled import TriggerError, compile_trigger
 from eventwire.core.triggers.evaluate import failures, run_actions
 
@@ -68,6 +71,8 @@ def dry_run(trigger_document: Any, documents: Any, now_ms: int) -> dict[str, Any
     if problems:
         raise TriggerError(problems)
     results = []
+    window_fires: dict[int, int] = {}
+    runs_out_at: int | None = None
     for position, sample in enumerate(documents):
         event = _event(sample, position, now_ms)
         when = datetime.fromisoformat(event["received_at"]).timestamp() * 1000
@@ -84,7 +89,15 @@ def dry_run(trigger_document: Any, documents: Any, now_ms: int) -> dict[str, Any
         if not failed:
             state = ProfileState.from_view(profile)
             effects = list(run_actions(trigger, doc, event, state).effects)
+            if trigger.limit is not None and trigger.limit.per == "global":
+                window = window_of(trigger, int(when))
+                window_fires[window] = window_fires.get(window, 0) + 1
+                if window_fires[window] == trigger.limit.times and runs_out_at is None:
+                    runs_out_at = position
         results.append(
             {"fires": not failed, "failed": [f.as_dict() for f in failed], "effects": effects}
         )
-    return {"results": results}
+    answer: dict[str, Any] = {"results": results}
+    if trigger.limit is not None and trigger.limit.per == "global":
+        answer["budget"] = {"times": trigger.limit.times, "runs_out_at": runs_out_at}
+    return answer

@@ -100,7 +100,8 @@ Action = Annotated[
 class Limit(BaseModel):
     model_config = _STRICT
     times: int = Field(ge=1)
-    per: Literal["profile", "session"] = "profile"
+    # global: a budget over all profiles, one counter per trigger (and window)
+    per: Literal["profile", "session", "global"] = "profile"
     window: str | None = None
 
     _window = field_validator("window")(lambda cls, v: None if v is None else _duration(v))
