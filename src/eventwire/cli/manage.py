@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,52 @@ def definitions_apply(path: str, allow_breaking: bool) -> None:
         click.echo(f"{change['name']}: {what} {change['version']}")
         for line in change["breaking"]:
             click.echo(f"  breaking: {line}")
+
+
+@definitions.command("infer")
+@click.argument("type_")
+@click.option("--since", default="7d", show_default=True, help="RFC 3339, or back from now.")
+@click.option("--until", default=None, help="RFC 3339, or back from now (default: now).")
+@click.option("--source", default=None, help="Only events from this source.")
+@click.option("--json", "as_json", is_flag=True, help="The draft and its counts as JSON.")
+def definitions_infer(
+    type_: str, since: str, until: str | None, source: str | None, as_json: bool
+) -> None:
+    """A draft definition of TYPE from its accepted undeclared events (sources that allow
+    undeclared events), printed in the config format for `definitions apply`."""
+    from eventwire.backtest.run import when_ms
+    from eventwire.core.definitions.infer import draft_yaml, infer_definition
+    from eventwire.kafka.events_reader import Window, read_window
+
+    settings = Settings()
+    now_ms = int(time.time() * 1000)
+    try:
+        window = Window(when_ms(since, now_ms), when_ms(until, now_ms) if until else now_ms)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+    async def properties() -> list[dict[str, Any]]:
+        topic = Topics(settings.topic_prefix).events
+        return [
+            event["properties"]
+            async for _, event, _ in read_window(settings.kafka_bootstrap, topic, window)
+            if event["type"] == type_
+            and event["definition_version"] is None
+            and (source is None or event["source_id"] == source)
+        ]
+
+    found = asyncio.run(properties())
+    if not found:
+        raise click.ClickException(
+            f"no accepted undeclared {type_!r} events in the window ({window.records} read)"
+        )
+    draft = infer_definition(type_, found)
+    if as_json:
+        counts = {path: vars(c) for path, c in draft.counts.items()}
+        show({"definition": draft.definition, "counts": counts, "events": draft.events})
+        return
+    where = f"since {since}" + (f", from source {source}" if source else "")
+    click.echo(draft_yaml(draft, where), nl=False)
 
 
 @definitions.command("delete")
