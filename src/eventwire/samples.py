@@ -47,6 +47,15 @@ def _tracardi(n: int) -> tuple[dict[str, Any], dict[str, bytes]]:
         "events": [
             {"type": "page.viewed", "properties": {"url": f"https://shop.example.com/p/{n % 9}"}},
             {"type": "cart.updated", "properties": {"cart_id": f"cart-{n % 40}", "total": 42.5}},
+            # Observe mode (config/definitions/search.performed.yaml): one search in four
+            # sends its count as text, and is accepted with that violation listed.
+            {
+                "type": "search.performed",
+                "properties": {
+                    "query": "red shoes",
+                    "results": str(n % 7) if n % 4 == 3 else n % 7,
+                },
+            },
         ],
         "options": {},
     }, {"secret": b"dev-tracardi-secret"}

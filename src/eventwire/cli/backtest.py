@@ -123,13 +123,22 @@ def fires_per_day_plot(answer: dict[str, Any], path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    from datetime import date
+
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 4))
     for trigger_id, report in answer["triggers"].items():
-        days = list(report["per_day"])
-        axes.plot(days, [report["per_day"][d] for d in days], marker="o", label=trigger_id)
+        if not report["per_day"]:
+            continue  # a trigger that never fired has no line
+        days = [date.fromisoformat(d) for d in report["per_day"]]
+        x = mdates.date2num(days)  # type: ignore[no-untyped-call]
+        axes.plot(x, list(report["per_day"].values()), marker=".", label=trigger_id)
+    axes.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))  # type: ignore[no-untyped-call]
     axes.set_ylabel("fires per day")
+    axes.set_title(f"{answer['since'][:10]} to {answer['until'][:10]}: {answer['events']:,} events")
     axes.legend()
     figure.autofmt_xdate()
     figure.savefig(path, dpi=100)
