@@ -56,7 +56,8 @@ def test_simon_sign_ups_enter_a_segment_and_its_trigger_runs_in_the_same_step():
     from eventwire.core.step_input import step_input
 
     outcome = accepted("simon", 0)
-    [event] = [{**e, "profile_id": "member-0"} for e in outcome.events]
+    [event] = outcome.events
+    event["profile_id"] = "member-0"
     step = process_event(
         OwnerState("member-0", "member-0"),
         step_input(event, outcome.parsed, True, 0, False),

@@ -53,7 +53,7 @@ async def test_validate_answers_what_the_worker_does_and_writes_nothing(services
         live = await collect(
             cluster.kafka,
             [cluster.topics.events, cluster.topics.rejected],
-            lambda c: c.accepted(cluster.topics.events) and c.of(cluster.topics.rejected),
+            lambda c: bool(c.accepted(cluster.topics.events) and c.of(cluster.topics.rejected)),
             60,
         )
         [worker_event] = live.accepted(cluster.topics.events)
