@@ -27,7 +27,7 @@ class IdentityStore:
         self._identify_ttl = max(1, round(identify_ttl_seconds))
         self.round_trips = 0
 
-    async def resolve(self, batch: Sequence[Prepared], now_ms: int) -> list[str | Reason | None]:
+    async def resolve(self, batch: Sequence[Prepared]) -> list[str | Reason | None]:
         """The profile id (or None, or the reason there is none) of every prepared message."""
         if not batch:
             return []
@@ -41,7 +41,7 @@ class IdentityStore:
             choice if isinstance(choice, Reason) else profile_of(choice, won)
             for choice, won in zip(choices, claimed, strict=True)
         ]
-        await self._links(choices, profiles, now_ms)
+        await self._links(batch, choices, profiles)
         return profiles
 
     async def preview(self, batch: Sequence[Prepared]) -> list[tuple[str | Reason | None, bool]]:
@@ -127,21 +127,21 @@ class IdentityStore:
 
     async def _links(
         self,
+        batch: Sequence[Prepared],
         choices: Sequence[Choice | Reason],
         profiles: Sequence[str | Reason | None],
-        now_ms: int,
     ) -> None:
         pipe = self._redis.pipeline(transaction=False)
         done: set[str] = set()
-        first_seen = iso_from_ms(now_ms)
-        for choice, profile in zip(choices, profiles, strict=True):
+        for item, choice, profile in zip(batch, choices, profiles, strict=True):
             if not isinstance(choice, Choice) or not isinstance(profile, str):
                 continue
             profile_key = self._keys.profile(profile)
             if profile_key not in done:
                 done.add(profile_key)
                 pipe.hsetnx(profile_key, "id", profile)
-                pipe.hsetnx(profile_key, "first_seen", first_seen)
+                # The event's time, as last_seen is: never the time it was processed.
+                pipe.hsetnx(profile_key, "first_seen", iso_from_ms(item.raw.timestamp_ms))
             for kind, value in choice.links:
                 key = self._keys.identity(kind, value)
                 if key not in done:

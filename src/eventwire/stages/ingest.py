@@ -41,13 +41,12 @@ async def ingest_batch(
     registry: Registry,
     limits: Limits,
     identities: IdentityStore,
-    now_ms: int,
     producer_ids: ProducerIds | None = None,
 ) -> list[Outcome]:
     steps = _prepare_all(raws, registry, limits)
     prepared = [step for step in steps if isinstance(step, Prepared)]
     profiles = await retry_outages(
-        lambda: identities.resolve(prepared, now_ms), REDIS_OUTAGES, "resolving identities"
+        lambda: identities.resolve(prepared), REDIS_OUTAGES, "resolving identities"
     )
     outcomes = _finish_all(steps, profiles)
     if producer_ids is not None:

@@ -1,8 +1,8 @@
-"""The process stage for a batch of raw messages (SPEC §0, one Kafka hop): decode, detect,
-authenticate and validate each message, resolve identities for the whole batch, apply the
-accepted events to their owners' state, queue their webhooks, and hand back every output
-grouped by the raw partition it comes from, in offset order, so that one partition's
-outputs can be published (and later committed with its offsets) together."""
+"""The process stage for a batch of raw messages (docs/architecture.md, one Kafka hop): decode,
+detect, authenticate and validate each message, resolve identities for the whole batch, apply the
+accepted events to their owners' state, queue their webhooks, and hand back every output grouped
+by the raw partition it comes from, in offset order, so that one partition's outputs can be
+published (and later committed with its offsets) together."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class ProcessStage:
     async def run(self, raws: Sequence[RawMessage], now_ms: int) -> Processed:
         registry = self.registry()
         outcomes = await ingest_batch(
-            raws, registry, self.limits, self.identities, now_ms, self.producer_ids
+            raws, registry, self.limits, self.identities, self.producer_ids
         )
         inputs: list[StepInput] = []
         for raw, outcome in zip(raws, outcomes, strict=True):
