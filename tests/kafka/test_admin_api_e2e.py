@@ -205,7 +205,12 @@ async def test_every_endpoint(replicas):
     ]["description"] == "x"
     assert (await acall(port, "PUT", "/v1/triggers/ghost", trigger))[0] == 422
     assert (await acall(port, "PUT", "/v1/triggers/ghost", {**trigger, "id": "ghost"}))[0] == 404
-    assert (await acall(port, "GET", "/v1/triggers/double"))[0] == 200
+    # GET answers the trigger as it was sent, so GET, edit, PUT works.
+    status, got = await acall(port, "GET", "/v1/triggers/double")
+    assert (status, got) == (200, {**trigger, "description": "x", "enabled": got["enabled"]})
+    status, put = await acall(port, "PUT", "/v1/triggers/double", {**got, "description": "y"})
+    assert status == 200, put
+    assert (await acall(port, "GET", "/v1/triggers/double"))[1] == {**got, "description": "y"}
     assert [t["id"] for t in (await acall(port, "GET", "/v1/triggers"))[1]["items"]] == ["double"]
     assert (await acall(port, "DELETE", "/v1/triggers/double"))[0] == 204
     assert (await acall(port, "GET", "/v1/triggers/double"))[0] == 404

@@ -60,6 +60,14 @@ class TriggerOut(BaseModel):
     trigger: dict[str, Any]
 
 
+class TriggerDocumentOut(BaseModel):
+    """A trigger as it was sent, with ``enabled``: send it back to PUT unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    enabled: bool
+
+
 class TriggerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool

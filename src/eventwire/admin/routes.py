@@ -1,5 +1,5 @@
-"""The admin API (SPEC §8) on the worker's web port. Every /v1/ route needs the bearer token;
-errors are JSON naming the problem (400, 401, 404, 409, 422)."""
+"""The admin API (docs/admin-api.md) on the worker's web port. Every /v1/ route needs the bearer
+token; errors are JSON naming the problem (400, 401, 404, 409, 422)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from eventwire.admin.models import (
     SourceOut,
     SourcePatch,
     Stats,
+    TriggerDocumentOut,
     TriggerOut,
     TriggerPatch,
     TriggerTestIn,
@@ -315,7 +316,9 @@ class _Handlers:
         found = (await self.config.docs()).triggers.get(trigger_id)
         if found is None:
             raise ApiError(404, "not_found", f"no trigger {trigger_id!r}")
-        return 200, _trigger_out(found)
+        # The trigger as it was sent, so GET, edit, PUT works; its order is in the list.
+        trigger = found["trigger"]
+        return 200, {**trigger, "enabled": trigger.get("enabled", True)}
 
     async def patch_trigger(self, request: Request, trigger_id: str) -> tuple[int, Any]:
         patch = await body_as(request, TriggerPatch)
@@ -580,7 +583,11 @@ def register(
     )
     api.add(
         Route(
-            "GET", "/v1/triggers/{trigger_id}", "One trigger", response=TriggerOut, errors=(404,)
+            "GET",
+            "/v1/triggers/{trigger_id}",
+            "One trigger, as it was sent (with enabled)",
+            response=TriggerDocumentOut,
+            errors=(404,),
         ),
         h.get_trigger,
     )
