@@ -1,4 +1,4 @@
-"""Load sources, definitions and triggers from YAML or JSON files under config/ (SPEC §9).
+"""Load sources, definitions and triggers from YAML or JSON files under config/ (docs/settings.md).
 
 Every file under ``sources/``, ``definitions/`` and ``triggers/`` holds one object or a list
 of them. All

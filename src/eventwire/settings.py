@@ -1,4 +1,5 @@
-"""Settings from ``EVENTWIRE_*`` environment variables (SPEC §9); credentials are SecretStr."""
+"""Settings from ``EVENTWIRE_*`` environment variables (docs/settings.md); credentials are
+SecretStr."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every type and constraint of SPEC §5, as tables of properties → reasons (code, path)."""
+"""Every type and constraint of docs/definitions.md: tables of properties → reasons (code, path)."""
 
 import pytest
 from pydantic import ValidationError

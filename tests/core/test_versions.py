@@ -1,4 +1,4 @@
-"""Definition versions, the breaking-change report and the JSON Schema view (SPEC §5)."""
+"""Definition versions, the breaking-change report, the JSON Schema view (docs/definitions.md)."""
 
 import pytest
 

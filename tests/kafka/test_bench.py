@@ -1,5 +1,5 @@
-"""`eventwire bench --json` runs end to end and prints the shape SPEC §10 asks for; the Faust
-peer takes every message; what the bench reads from /metrics and from Redis INFO."""
+"""`eventwire bench --json` runs end to end and prints the shape docs/bench-and-reliability.md asks
+for; the Faust peer takes every message; what the bench reads from /metrics and from Redis INFO."""
 
 from __future__ import annotations
 

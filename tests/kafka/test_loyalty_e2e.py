@@ -1,5 +1,5 @@
-"""The loyalty program of 003_9344cfe87b74bde1.txt on real Kafka and Redis, then the whole
-stream re-read from offset 0 by a new consumer group: nothing changes, no new effect ids."""
+"""A loyalty program (points, badges, rewards, webhooks, segments) on real Kafka and Redis, then the
+whole stream re-read from offset 0 by a new consumer group: nothing changes, no new effect ids."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ async def test_the_loyalty_program_end_to_end_and_on_redelivery(services, names,
         ("award_points", {"points": 100, "awarded": 10}),
         ("issue_reward", {"reward": "free-shipping", "rewards": ["free-shipping"]}),
     ]
-    # Every action is an effect, automation starts included (SPEC §6).
+    # Every action is an effect, automation starts included (docs/triggers.md).
     assert [(e["type"], e["result"]) for e in effects["bob"]] == [
         ("award_points", {"points": 1, "awarded": 1}),
         ("start_automation", {"automation": "visitor-nudge"}),

@@ -1,4 +1,4 @@
-"""Producer retries absorbed (SPEC §7): a producer id accepted once from a source is a
+"""Producer retries absorbed (docs/guarantees.md): a producer id accepted once from a source is a
 ``duplicate_event`` when another message from that source carries it again, naming the first
 one's origin; the same ids from another source are another source's events."""
 

@@ -1,10 +1,10 @@
-"""The reliability suite (SPEC §10): with a steady stream flowing, (a) SIGKILL a replica 10
-times at random points while a second keeps running; (b) stop Redis for 5 s (persistence on);
-(c) stop the Kafka broker for 10 s. After each: every raw message ends up accepted or rejected
-(never both, never lost), every session times out once (their timers fire all through the
-run), no profile's counters or points are double-applied, and, read as a read_committed
-consumer, no output id appears twice under exactly_once (under at_least_once
-the repeats are counted and reported). The workers recover alone.
+"""The reliability suite (docs/bench-and-reliability.md): with a steady stream flowing, (a) SIGKILL
+a replica 10 times at random points while a second keeps running; (b) stop Redis for 5 s
+(persistence on); (c) stop the Kafka broker for 10 s. After each: every raw message ends up
+accepted or rejected (never both, never lost), every session times out once (their timers fire
+all through the run), no profile's counters or points are double-applied, and, read as a
+read_committed consumer, no output id appears twice under exactly_once (under at_least_once the
+repeats are counted and reported). The workers recover alone.
 
 Counts are small under CI; ``make test-reliability`` runs the full size.
 """

@@ -1,4 +1,4 @@
-"""Bearer-token check for /v1/ (SPEC §8): constant-time, and closed when no token is set."""
+"""Bearer-token check for /v1/ (docs/admin-api.md): constant time, closed when no token is set."""
 
 from __future__ import annotations
 

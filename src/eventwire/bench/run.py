@@ -363,7 +363,7 @@ async def drain(
 
 def _reader(bootstrap: str, *topics: str) -> AIOKafkaConsumer:
     """A group-less consumer of ``topics`` from the start, that sees what a ``read_committed``
-    consumer sees (SPEC §10 measures latency so)."""
+    consumer sees (docs/bench-and-reliability.md measures latency so)."""
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,

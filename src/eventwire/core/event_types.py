@@ -1,4 +1,4 @@
-"""Event types eventwire itself owns (SPEC §3)."""
+"""Event types eventwire itself owns (docs/topics.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Deterministic ids, so that a re-read Kafka message yields the same ids (SPEC §2, §6).
+"""Deterministic ids, so that a re-read Kafka message yields the same ids (docs/formats.md,
+docs/triggers.md).
 
 Every id is a UUIDv5 in eventwire's namespace, exactly as ``uuid.uuid5`` makes it; the SHA-1
 state after the namespace and each id kind's prefix is computed once, so an id costs one

@@ -1,4 +1,5 @@
-"""One raw message in, accepted events or one rejection out: the ingest stage (SPEC §0, §2-§5).
+"""One raw message in, accepted events or one rejection out: the ingest stage
+(docs/architecture.md, docs/formats.md, docs/definitions.md).
 
 Pure and in two steps, so that a whole batch shares its Redis round trips:
 ``prepare`` decodes, detects the format, parses, authenticates and validates;
@@ -6,7 +7,7 @@ Pure and in two steps, so that a whole batch shares its Redis round trips:
 (core.identity + redis_store.identities) turns claims into a profile id.
 
 A message is accepted whole or rejected whole, so that every raw message ends up on exactly
-one of ``events`` and ``rejected`` (SPEC §1).
+one of ``events`` and ``rejected`` (docs/topics.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ORIGIN_HEADER = "eventwire-origin"
 
 
 class EventRecord(TypedDict):
-    """An accepted event as published on ``events`` (SPEC §3)."""
+    """An accepted event as published on ``events`` (docs/topics.md)."""
 
     id: str
     type: str
@@ -54,7 +55,7 @@ class EventRecord(TypedDict):
 
 
 class RejectionRecord(TypedDict):
-    """A rejected message as published on ``rejected`` (SPEC §4)."""
+    """A rejected message as published on ``rejected`` (docs/topics.md)."""
 
     id: str
     event_id: str | None

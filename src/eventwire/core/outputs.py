@@ -1,4 +1,4 @@
-"""Outcomes as Kafka records: which topic, which key, which bytes (SPEC §1).
+"""Outcomes as Kafka records: which topic, which key, which bytes (docs/topics.md).
 
 Accepted events and built-ins go to ``events`` keyed by profile (session for profile-less),
 effects and automation starts keyed by profile, rejections to ``rejected`` keyed by source.

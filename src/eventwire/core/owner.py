@@ -28,7 +28,7 @@ class SessionState:
     closed_by: str | None = None
 
     def view(self) -> dict[str, Any]:
-        """The session as triggers and the admin API see it (SPEC §7)."""
+        """The session as triggers and the admin API see it (docs/guarantees.md)."""
         return {
             "id": self.id,
             "profile_id": self.profile_id,
@@ -87,7 +87,7 @@ class OwnerState:
         self.dirty.setdefault(part, set()).add(name)
 
     def profile_view(self) -> dict[str, Any]:
-        """The profile as triggers and the admin API see it (SPEC §7)."""
+        """The profile as triggers and the admin API see it (docs/guarantees.md)."""
         return {
             "id": self.profile_id,
             "identities": {**self.identities, "client_ids": sorted(self.client_ids)},

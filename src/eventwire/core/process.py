@@ -1,7 +1,7 @@
 """The process stage as pure functions: one event (or one due timer) applied to its owner's
 state, with the built-in events, trigger effects and automation starts it causes.
 
-Rules (SPEC §3, §6, §7):
+Rules (docs/topics.md, docs/triggers.md, docs/guarantees.md):
 
 - **Sessions**: the first event of a session id creates it (``session_created``). Every later
   ordinary event of an open session updates it (``session_updated``) and merges Talon.One

@@ -1,5 +1,5 @@
-"""Producer retries absorbed (SPEC §7): an event whose producer id was already accepted from
-the same source, from another message, is a duplicate. The same message read again (a
+"""Producer retries absorbed (docs/guarantees.md): an event whose producer id was already accepted
+from the same source, from another message, is a duplicate. The same message read again (a
 redelivery) is not: it carries the same origin, and its state step replays what it did.
 
 Pure: which ids a prepared message claims, and the reasons for the ones found taken.

@@ -1,4 +1,4 @@
-"""Why a message was rejected: one machine-readable reason per violation (SPEC §4)."""
+"""Why a message was rejected: one machine-readable reason per violation (docs/topics.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keep secrets off every output topic and log (SPEC §4): redact before anything is kept."""
+"""Keep secrets off every output topic and log (docs/topics.md): redact before anything is kept."""
 
 from __future__ import annotations
 

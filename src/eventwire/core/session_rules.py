@@ -1,6 +1,6 @@
-"""Session and profile rules (SPEC §3, §7) as data and pure functions: the session status
-transitions, and the built-in events that the *facts* of one applied event cause. A
-redelivered event replays its stored outputs, so its built-ins keep their ids.
+"""Session and profile rules (docs/topics.md, docs/guarantees.md) as data and pure functions: the
+session status transitions, and the built-in events that the *facts* of one applied event cause.
+A redelivered event replays its stored outputs, so its built-ins keep their ids.
 
 Rules:
 

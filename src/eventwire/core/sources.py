@@ -1,4 +1,4 @@
-"""Event sources and their secrets (SPEC §5): stored hashed, compared in constant time."""
+"""Sources and their secrets (docs/definitions.md): stored hashed, compared in constant time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Topic names, all under one configurable prefix (SPEC §1)."""
+"""Topic names, all under one configurable prefix (docs/topics.md)."""
 
 from __future__ import annotations
 

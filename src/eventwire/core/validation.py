@@ -1,4 +1,4 @@
-"""pydantic's validation errors as SPEC §4 reasons, with dotted paths."""
+"""pydantic's validation errors as docs/topics.md reasons, with dotted paths."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Exactly-once outputs: each batch's outputs for one input partition and that partition's
-next offset are committed in one Kafka transaction (SPEC §7), as Kafka Streams does.
+next offset are committed in one Kafka transaction (docs/guarantees.md), as Kafka Streams does.
 
 aiokafka has no KIP-447 group-metadata fencing (its ``send_offsets_to_transaction`` takes a
 group id only), so a replica that stalled past its session timeout and came back (a zombie)

@@ -1,4 +1,4 @@
-"""The filter language of SPEC §6: tables per operator, errors, and a property test against
+"""The filter language of docs/triggers.md: tables per operator, errors, and a property test against
 an independent reference interpreter."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Would the new version of a definition reject events the previous one accepted? (SPEC §5)"""
+"""Would the new version of a definition reject events the previous one accepted?
+(docs/definitions.md)"""
 
 from __future__ import annotations
 

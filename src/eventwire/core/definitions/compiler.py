@@ -1,5 +1,5 @@
 """Compile a definition once into a strict pydantic validator; validating an event is then one
-call into pydantic-core, with every violation mapped to a SPEC §4 reason and dotted path."""
+call into pydantic-core, with every violation mapped to a docs/topics.md reason and dotted path."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What an event definition looks like when written in config/ or sent to the API (SPEC §5)."""
+"""What an event definition looks like when written in config/ or sent to the API
+(docs/definitions.md)."""
 
 from __future__ import annotations
 

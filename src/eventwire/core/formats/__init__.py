@@ -1,4 +1,4 @@
-"""Input formats (SPEC §2): each turns one raw document into canonical events, or reasons.
+"""Input formats (docs/formats.md): each turns one raw document into canonical events, or reasons.
 
 Where a Tracardi, Talon.One, Simon or Arsel payload becomes events is the module of that
 name; ``detect`` picks the module from the ``format`` header or the document's shape.

@@ -1,4 +1,4 @@
-"""The canonical format: one event per message, eventwire's own shape (SPEC §2)."""
+"""The canonical format: one event per message, eventwire's own shape (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Triggers (SPEC §6): filters, expressions and actions, compiled once into closures."""
+"""Triggers (docs/triggers.md): filters, expressions and actions, compiled once into closures."""

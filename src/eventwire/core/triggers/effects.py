@@ -1,4 +1,4 @@
-"""Effect and automation messages (SPEC §6), with deterministic ids."""
+"""Effect and automation messages (docs/triggers.md), with deterministic ids."""
 
 from __future__ import annotations
 

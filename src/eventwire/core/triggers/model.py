@@ -1,4 +1,4 @@
-"""What a trigger looks like when written in config/triggers or sent to the API (SPEC §6)."""
+"""A trigger as written in config/triggers or sent to the API (docs/triggers.md)."""
 
 from __future__ import annotations
 
