@@ -47,7 +47,7 @@ async def test_manage_replay_and_logs(services, names, tmp_path):
         "id": "r-1",
         "type": "review.posted",
         "source": {"id": "web", "secret": "web-secret-123"},
-        "profile": {"id": "p-cli"},
+        "profile": {"id": "p-cli", "email": "ann+news@example.org"},
         "properties": {"rating": 4},
     }
     try:
@@ -97,6 +97,9 @@ async def test_manage_replay_and_logs(services, names, tmp_path):
 
         profile = json.loads(await cli("profiles", "get", "p-cli"))
         assert profile["counters"] == {"review.posted": 1}
+        # An email with a "+" is found by it: the query is encoded, so "+" is not a space.
+        found = json.loads(await cli("profiles", "get", "--email", "Ann+News@Example.org"))
+        assert found["id"] == "p-cli"
         assert profile["badges"] == ["reviewer"]
         stats = await cli("stats")
         assert "1  review.posted" in stats

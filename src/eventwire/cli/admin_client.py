@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -22,6 +23,13 @@ class AdminError(click.ClickException):
         else:
             message = f"{status}: {body}"
         super().__init__(message)
+
+
+def api_path(*segments: str, **query: str) -> str:
+    """``/v1/...`` with every segment and query value encoded: an id or an email may hold
+    ``/``, ``+``, ``?`` or ``#`` (``a+b@x.org`` must not arrive as ``a b@x.org``)."""
+    path = "/" + "/".join(urllib.parse.quote(s, safe="") for s in segments)
+    return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
 def call(method: str, path: str, body: Any = None) -> Any:

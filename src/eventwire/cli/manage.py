@@ -13,7 +13,7 @@ from typing import Any
 import click
 import orjson
 
-from eventwire.cli.admin_client import call
+from eventwire.cli.admin_client import api_path, call
 from eventwire.config_loader import load_yaml
 from eventwire.core.ingest import ORIGIN_HEADER
 from eventwire.core.topics import Topics
@@ -47,7 +47,7 @@ def definitions_list() -> None:
 @click.option("--version", type=int, help="A given version (default: the latest).")
 @click.option("--schema", is_flag=True, help="The JSON Schema view.")
 def definitions_get(name: str, version: int | None, schema: bool) -> None:
-    path = f"/v1/definitions/{name}" + (
+    path = api_path("v1", "definitions", name) + (
         f"/versions/{version}" if version else "/schema" if schema else ""
     )
     show(call("GET", path))
@@ -116,7 +116,7 @@ def definitions_infer(
 @definitions.command("delete")
 @click.argument("name")
 def definitions_delete(name: str) -> None:
-    call("DELETE", f"/v1/definitions/{name}")
+    call("DELETE", api_path("v1", "definitions", name))
     click.echo(f"deleted {name}")
 
 
@@ -143,7 +143,7 @@ def sources_list() -> None:
 @sources.command("get")
 @click.argument("source_id")
 def sources_get(source_id: str) -> None:
-    show(call("GET", f"/v1/sources/{source_id}"))
+    show(call("GET", api_path("v1", "sources", source_id)))
 
 
 @sources.command("apply")
@@ -158,21 +158,21 @@ def sources_apply(path: str) -> None:
 @sources.command("enable")
 @click.argument("source_id")
 def sources_enable(source_id: str) -> None:
-    call("PATCH", f"/v1/sources/{source_id}", {"enabled": True})
+    call("PATCH", api_path("v1", "sources", source_id), {"enabled": True})
     click.echo(f"enabled {source_id}")
 
 
 @sources.command("disable")
 @click.argument("source_id")
 def sources_disable(source_id: str) -> None:
-    call("PATCH", f"/v1/sources/{source_id}", {"enabled": False})
+    call("PATCH", api_path("v1", "sources", source_id), {"enabled": False})
     click.echo(f"disabled {source_id}")
 
 
 @sources.command("delete")
 @click.argument("source_id")
 def sources_delete(source_id: str) -> None:
-    call("DELETE", f"/v1/sources/{source_id}")
+    call("DELETE", api_path("v1", "sources", source_id))
     click.echo(f"deleted {source_id}")
 
 
@@ -187,7 +187,7 @@ def register_trigger_commands(triggers: click.Group) -> None:
     @triggers.command("get")
     @click.argument("trigger_id")
     def triggers_get(trigger_id: str) -> None:
-        show(call("GET", f"/v1/triggers/{trigger_id}"))
+        show(call("GET", api_path("v1", "triggers", trigger_id)))
 
     @triggers.command("apply")
     @click.argument("path", type=click.Path(allow_dash=True))
@@ -202,7 +202,7 @@ def register_trigger_commands(triggers: click.Group) -> None:
             except AdminError as exc:
                 if not str(exc).startswith("409"):
                     raise
-                call("PUT", f"/v1/triggers/{document['id']}", document)
+                call("PUT", api_path("v1", "triggers", str(document["id"])), document)
                 click.echo(f"replaced {document['id']}")
 
     for verb, enabled in (("enable", True), ("disable", False)):
@@ -210,13 +210,13 @@ def register_trigger_commands(triggers: click.Group) -> None:
         @triggers.command(verb)
         @click.argument("trigger_id")
         def toggle(trigger_id: str, _enabled: bool = enabled, _verb: str = verb) -> None:
-            call("PATCH", f"/v1/triggers/{trigger_id}", {"enabled": _enabled})
+            call("PATCH", api_path("v1", "triggers", trigger_id), {"enabled": _enabled})
             click.echo(f"{_verb}d {trigger_id}")
 
     @triggers.command("delete")
     @click.argument("trigger_id")
     def triggers_delete(trigger_id: str) -> None:
-        call("DELETE", f"/v1/triggers/{trigger_id}")
+        call("DELETE", api_path("v1", "triggers", trigger_id))
         click.echo(f"deleted {trigger_id}")
 
 
@@ -231,14 +231,17 @@ def profiles() -> None:
 def profiles_get(profile_id: str | None, email: str | None) -> None:
     if not profile_id and not email:
         raise click.UsageError("give a profile id or --email")
-    show(call("GET", f"/v1/profiles/{profile_id}" if profile_id else f"/v1/profiles?email={email}"))
+    if profile_id:
+        show(call("GET", api_path("v1", "profiles", profile_id)))
+    else:
+        show(call("GET", api_path("v1", "profiles", email=email or "")))
 
 
 @profiles.command("delete")
 @click.argument("profile_id")
 @click.confirmation_option(prompt="Erase this profile, its identities and indexes?")
 def profiles_delete(profile_id: str) -> None:
-    call("DELETE", f"/v1/profiles/{profile_id}")
+    call("DELETE", api_path("v1", "profiles", profile_id))
     click.echo(f"erased {profile_id}")
 
 
