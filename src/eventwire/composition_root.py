@@ -12,6 +12,7 @@ from typing import Any
 import faust
 from aiokafka.structs import TopicPartition
 
+from eventwire.admin.limits import MAX_REQUEST_LINE, web_options
 from eventwire.admin.routes import register as register_admin
 from eventwire.config_service import ConfigService, Holder
 from eventwire.core.decode import Limits
@@ -20,7 +21,11 @@ from eventwire.core.webhooks.destinations import Allowlist
 from eventwire.core.webhooks.retries import RetryPolicy
 from eventwire.gc_tuning import tune_gc
 from eventwire.kafka.deliver_agent import Deliverer
-from eventwire.kafka.faust_internals import ChunkedTransport, aiokafka_producer
+from eventwire.kafka.faust_internals import (
+    ChunkedTransport,
+    aiokafka_producer,
+    allow_long_request_lines,
+)
 from eventwire.kafka.process_agent import make_process_agent
 from eventwire.kafka.publisher import Publisher
 from eventwire.kafka.scheduler import make_scheduler
@@ -63,7 +68,9 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
         # memory stays bounded however far behind the worker is.
         broker_max_poll_records=settings.batch_size,
         web_in_thread=False,
+        web_application_options=web_options(settings.admin_max_body),
     )
+    allow_long_request_lines(app, MAX_REQUEST_LINE)
     # Set before any topic or agent asks for the transport (see kafka/faust_internals.py).
     transport = app.transport = ChunkedTransport(app.conf.broker_consumer, app)
 

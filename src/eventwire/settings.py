@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # How long a claimed delivery is a replica's before another may take it over.
     webhook_lease: Seconds = 120.0
     max_message_bytes: int = Field(default=1024 * 1024, ge=64)
+    # The largest admin API request body (a validation of many messages, a backtest's
+    # trigger); larger ones are answered 413.
+    admin_max_body: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_depth: int = Field(default=32, ge=2, le=512)
     # Partitions of the topics eventwire creates; the replicas that can share work.
     partitions: int = Field(default=8, ge=1)

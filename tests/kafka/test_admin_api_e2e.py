@@ -22,6 +22,8 @@ from tests.kafka.harness import Cluster, collect, produce
 
 pytestmark = [pytest.mark.services]
 TOKEN = "admin-token-e2e"
+LIMIT = 1024 * 1024  # the replicas' admin API body limit in these tests
+HUGE = 5 * 1024 * 1024
 CONFIG = ROOT / "tests" / "data" / "config"
 
 
@@ -68,7 +70,13 @@ def order(i: int, total: float = 5, extra: dict | None = None) -> bytes:
 
 @pytest.fixture
 async def replicas(services, names, tmp_path):
-    cluster = Cluster(names, services["kafka"], CONFIG, tmp_path, settings={"admin_token": TOKEN})
+    cluster = Cluster(
+        names,
+        services["kafka"],
+        CONFIG,
+        tmp_path,
+        settings={"admin_token": TOKEN, "admin_max_body": str(LIMIT)},
+    )
     await cluster.create_topics()
     workers = [cluster.add_worker(), cluster.add_worker()]
     for worker in workers:
@@ -346,32 +354,58 @@ SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "-_.~%", min_s
 
 
 async def test_generated_garbage_never_gets_a_5xx(replicas):
+    """Every operation with generated segments and bodies, now and then a body of 5 MiB or a
+    URL of 10,000 characters: never a 5xx, and every error is JSON."""
     _, (a, _) = replicas
     document = (await acall(a.port, "GET", "/v1/openapi.json"))[1]
     operations = [(m.upper(), p) for p, ops in document["paths"].items() for m in ops]
     assert len(operations) >= 20
-    failures: list[tuple[str, str, int]] = []
+    failures: list[tuple[str, str, int, Any]] = []
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         st.sampled_from(operations),
         st.lists(SEGMENT, min_size=3, max_size=3),
         JSON,
-        st.sampled_from([None, b"{", b"\xff\xfe", b"[]", b"null"]),
+        st.sampled_from([None, b"{", b"\xff\xfe", b"[]", b"null", None, None, b"x" * HUGE]),
+        st.sampled_from([0, 0, 0, 0, 0, 10_000]),
     )
-    def fuzz(operation, segments, body, raw):
+    def fuzz(operation, segments, body, raw, padding):
         method, path = operation
         for name, value in zip(
-            ["{name}", "{version}", "{source_id}", "{trigger_id}", "{profile_id}", "{session_id}"],
-            segments * 2,
+            [
+                "{name}",
+                "{version}",
+                "{source_id}",
+                "{trigger_id}",
+                "{profile_id}",
+                "{session_id}",
+                "{segment}",
+            ],
+            segments * 3,
             strict=False,
         ):
             path = path.replace(name, value)
-        status, _ = call(
+        if padding:
+            path += "?pad=" + "x" * (padding - len(path) - 5)
+        status, answer = call(
             a.port, method, path, body, raw=raw if method in ("POST", "PUT", "PATCH") else None
         )
-        if status >= 500:
-            failures.append((method, path, status))
+        if status >= 500 or (status >= 400 and not isinstance(answer, dict)):
+            failures.append((method, path[:80], status, str(answer)[:200]))
 
     await asyncio.to_thread(fuzz)
     assert failures == []
+
+
+async def test_an_oversized_body_is_413_and_an_over_long_url_414_both_json(replicas):
+    _, (a, _) = replicas
+    status, body = await acall(a.port, "POST", "/v1/validate", raw=b"x" * HUGE)
+    assert (status, body["error"]) == (413, "too_large"), body
+    long_path = "/v1/profiles/" + "p" * 10_000
+    status, body = await acall(a.port, "GET", long_path)
+    assert (status, body["error"]) == (414, "uri_too_long"), body
+    status, body = await acall(a.port, "GET", "/v1/no-such-thing")
+    assert (status, body["error"]) == (404, "not_found"), body
+    # Within the limits, the same endpoints answer as usual.
+    assert (await acall(a.port, "GET", "/v1/profiles/" + "p" * 100))[0] == 404

@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiohttp import web
 from faust.web import Request, Response, View
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -106,6 +107,8 @@ class Api:
                     status, body = await _handler(request, **params)
                 except ApiError as exc:
                     return _error(view, exc)
+                except web.HTTPException:
+                    raise  # aiohttp's own answer (413 for a body over the limit): admin/limits.py
                 except Exception:
                     log.exception("admin API bug on %s %s", request.method, request.url.path)
                     return _error(

@@ -167,3 +167,12 @@ def aiokafka_producer(app: AppT) -> Any:
     """The aiokafka producer Faust started for ``app``: eventwire publishes with its batch
     API (``create_batch`` / ``send_batch``), which Faust does not expose."""
     return cast(Any, app.producer)._ensure_producer()
+
+
+def allow_long_request_lines(app: AppT, max_line_size: int) -> None:
+    """Let request lines up to ``max_line_size`` reach the admin API, so that one too long
+    for it is answered 414 in JSON by its middleware (admin/limits.py) instead of aiohttp's
+    plain-text 400 at 8,190 bytes. Faust builds its aiohttp runner without options; the
+    runner keeps the options it hands its request handler in ``_kwargs``."""
+    runner = cast(Any, app.web)._runner
+    runner._kwargs["max_line_size"] = max_line_size
