@@ -215,3 +215,80 @@ async def collect(
     finally:
         await consumer.stop()
     return collected
+
+
+async def caught_up(kafka: str, group: str, topics: Sequence[str], timeout: float) -> None:
+    """Until ``group`` has committed every message its topics hold now. Under exactly once
+    a message's outputs commit with its offset, so they are all readable then."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.structs import TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, isolation_level="read_committed")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await consumer.start()
+    await admin.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = [tp for tp in tps if ends[tp] and committed.get(tp, None) is None]
+            behind += [tp for tp in tps if tp in committed and committed[tp].offset < ends[tp]]
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{group} still behind on {behind} after {timeout}s")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
+async def pending_timers(redis_url: str, redis_prefix: str) -> list[list[str]]:
+    """Every timer still due or claimed (session timeouts, absence windows)."""
+    from eventwire.redis_store.connection import connect
+    from eventwire.redis_store.keys import Keys
+
+    keys = Keys(redis_prefix)
+    redis = connect(redis_url)
+    try:
+        members = await redis.zrange(keys.timers_due(), 0, -1)
+        members += await redis.zrange(keys.timers_inflight(), 0, -1)
+    finally:
+        await redis.aclose()
+    return [json.loads(m) for m in members]
+
+
+async def webhook_jobs_left(redis_url: str, redis_prefix: str) -> int:
+    """Webhook jobs still due or leased: none means every delivery is final (delivered, or
+    dead and its letter handed on), so none can be called or buried again."""
+    from eventwire.redis_store.connection import connect
+    from eventwire.redis_store.keys import Keys
+
+    keys = Keys(redis_prefix)
+    redis = connect(redis_url)
+    try:
+        due = await redis.zcard(keys.webhooks_due())
+        leased = await redis.zcard(keys.webhooks_inflight())
+    finally:
+        await redis.aclose()
+    return int(due) + int(leased)
+
+
+async def eventually(check: Callable[[], Any], timeout: float, what: str) -> None:
+    """Poll ``check`` (sync or async) until it is true; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if asyncio.iscoroutine(found):
+            found = await found
+        if found:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.2)
+
+
+async def no_webhook_jobs(redis_url: str, redis_prefix: str) -> bool:
+    return await webhook_jobs_left(redis_url, redis_prefix) == 0

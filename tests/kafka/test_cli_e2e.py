@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, produce
+from tests.kafka.harness import Cluster, collect, eventually, produce
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 TOKEN = "cli-admin-token"
@@ -66,6 +66,7 @@ async def test_manage_replay_and_logs(services, names, tmp_path):
         definition.write_text(
             "name: review.posted\nfields:\n  - {name: rating, type: integer, required: true}\n"
         )
+        before = (worker.health() or {})["config_version"]
         assert "review.posted: version 1" in await cli("definitions", "apply", str(definition))
         assert "review.posted  v1" in await cli("definitions", "list")
         trigger = tmp_path / "trigger.yaml"
@@ -75,7 +76,13 @@ async def test_manage_replay_and_logs(services, names, tmp_path):
         assert "created thanks" in await cli("triggers", "apply", str(trigger))
         assert "replaced thanks" in await cli("triggers", "apply", str(trigger))
         assert "thanks  on review.posted" in await cli("triggers", "list")
-        await asyncio.sleep(1)  # the change reaches the worker's registry (it polls every 500 ms)
+        # The worker's registry takes the changes (it checks every 500 ms): the definition
+        # and the trigger are two versions past what it had before them.
+        await eventually(
+            lambda: (worker.health() or {}).get("config_version", -1) >= before + 2,
+            30,
+            "the changes in force on the worker",
+        )
 
         out = await cli(
             "replay-rejected", "--code", "unknown_event_type", "--secret", "web-secret-123"

@@ -18,7 +18,7 @@ from eventwire.core.raw import RawMessage
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
 from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect
+from tests.kafka.harness import Cluster, collect, eventually
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 CONFIG = ROOT / "tests" / "data" / "config"
@@ -233,7 +233,12 @@ async def test_simon_identify_then_client_only_events_resolve_until_the_mapping_
         first = await collect(
             cluster.kafka, topics, lambda c: len(c.accepted(topics[0])) >= 2, timeout=60
         )
-        await asyncio.sleep(4)
+        # Past the 3 s identify TTL: wait until Redis has expired the mapping.
+        await eventually(
+            lambda: mapping_gone(services["redis"], names.redis_prefix, "cookie-1"),
+            15,
+            "the identify mapping expires",
+        )
         await send_all(
             cluster.kafka, cluster.topics.raw, [(orjson.dumps(track), {})], partition_of=lambda i: 0
         )
@@ -251,3 +256,11 @@ async def test_simon_identify_then_client_only_events_resolve_until_the_mapping_
         ("identity_required", "traits")
     ]
     assert len(later.accepted(topics[0])) == 2
+
+
+async def mapping_gone(redis_url: str, redis_prefix: str, client_id: str) -> bool:
+    redis = connect(redis_url)
+    try:
+        return not await redis.exists(Keys(redis_prefix).client(client_id))
+    finally:
+        await redis.aclose()

@@ -3,7 +3,6 @@ whole stream re-read from offset 0 by a new consumer group: nothing changes, no 
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from collections import defaultdict
 
@@ -14,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT, Names
-from tests.kafka.harness import Cluster, collect
+from tests.kafka.harness import Cluster, caught_up, collect, pending_timers
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 CONFIG = ROOT / "tests" / "data" / "loyalty"
@@ -98,8 +97,14 @@ async def test_the_loyalty_program_end_to_end_and_on_redelivery(services, names,
             ),
             timeout=60,
         )
-        await asyncio.sleep(3)  # erin's window passes too: nothing may fire for her
-        collected = await collect(cluster.kafka, topics, lambda c: False, timeout=2)
+        # Nothing may fire for erin: her order closed her window, so no timer of hers is
+        # left to fire (dave's fired above); then everything published so far is read.
+        assert not [
+            t
+            for t in await pending_timers(services["redis"], names.redis_prefix)
+            if t[0] == "absent" and t[1] == "erin"
+        ]
+        collected = await collect(cluster.kafka, topics, lambda c: True, timeout=30, to_end=True)
     finally:
         cluster.stop_all()
     state = await balances(services, names)
@@ -157,8 +162,11 @@ async def test_the_loyalty_program_end_to_end_and_on_redelivery(services, names,
     replayer = again.add_worker()
     try:
         await replayer.wait_ready(cluster.topics.raw)
-        await asyncio.sleep(8)
-        replayed = await collect(cluster.kafka, topics, lambda c: False, timeout=3)
+        # The new group has re-read everything raw and timers hold: all it published is in.
+        await caught_up(
+            cluster.kafka, f"{names.app_id}-again", [cluster.topics.raw, cluster.topics.timers], 60
+        )
+        replayed = await collect(cluster.kafka, topics, lambda c: True, timeout=30, to_end=True)
     finally:
         again.stop_all()
     replayed_ids = {e["id"] for e in replayed.of(topics[0])} | {

@@ -16,7 +16,7 @@ from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, produce
+from tests.kafka.harness import Cluster, caught_up, collect, eventually, pending_timers, produce
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 CONFIG = ROOT / "tests" / "data" / "config"
@@ -67,7 +67,7 @@ async def test_counters_are_exact_while_a_replica_is_killed_five_times(services,
                 [(order(i), {}) for i in range(sent, sent + chunk)],
             )
             sent += chunk
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # the scenario: a stream that keeps flowing between kills
             if round_ % 4 == 3:
                 victim.kill()
                 victim.start()
@@ -80,7 +80,8 @@ async def test_counters_are_exact_while_a_replica_is_killed_five_times(services,
             if sum(counts.values()) >= EVENTS:
                 break
             await asyncio.sleep(1)
-        await asyncio.sleep(2)  # anything double-applied would show up by now
+        # Every raw message committed (with its state, once): nothing can change it now.
+        await caught_up(cluster.kafka, names.app_id, [cluster.topics.raw], 120)
         counts = await counters_total(redis, keys)
         collected = await collect(
             cluster.kafka,
@@ -152,9 +153,16 @@ async def test_a_session_times_out_once_with_two_replicas(services, names, tmp_p
             ),
             timeout=60,
         )
-        await asyncio.sleep(3)  # a second close, were there one, would come within a tick
+        # No session timer is left to fire, and the stage has applied every timer message:
+        # a second close cannot come, so everything published is read.
+        await eventually(
+            lambda: no_session_timers(services["redis"], names.redis_prefix),
+            30,
+            "every session timer fired",
+        )
+        await caught_up(cluster.kafka, names.app_id, [cluster.topics.timers], 30)
         collected = await collect(
-            cluster.kafka, [cluster.topics.events], lambda c: False, timeout=3
+            cluster.kafka, [cluster.topics.events], lambda c: True, timeout=30, to_end=True
         )
     finally:
         cluster.stop_all()
@@ -227,7 +235,7 @@ async def test_one_profile_on_every_partition_with_two_replicas_ends_exact(
             lambda c: len({e["id"] for e in c.accepted(cluster.topics.events)}) >= HOT_EVENTS,
             timeout=120,
         )
-        await asyncio.sleep(1)  # anything applied twice would show up by now
+        await caught_up(cluster.kafka, names.app_id, [cluster.topics.raw], 60)  # all applied
         store = OwnerStore(redis, keys)
         profile = await store.profile("hot")
         session = await store.session("hot", "hot-visit")
@@ -272,3 +280,7 @@ def scrape_counter(port: int, name: str, result: str) -> float:
         for sample in family.samples
         if sample.name == name and sample.labels.get("result") == result
     )
+
+
+async def no_session_timers(redis_url: str, redis_prefix: str) -> bool:
+    return not [t for t in await pending_timers(redis_url, redis_prefix) if t[0] == "session"]

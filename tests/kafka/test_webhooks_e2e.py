@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from eventwire.core import ids
 from eventwire.core.webhooks.signing import verify
 from tests.conftest import ROOT, free_port
-from tests.kafka.harness import Cluster, collect, produce
+from tests.kafka.harness import Cluster, caught_up, collect, eventually, no_webhook_jobs, produce
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 SECRET = "whsec-e2e"
@@ -191,8 +191,17 @@ async def test_deliveries_retry_sign_refuse_and_dead_letter(services, names, tmp
             ),
             timeout=60,
         )
-        await asyncio.sleep(1.5)
-        dead = await collect(cluster.kafka, [cluster.topics.deadletter], lambda c: False, timeout=2)
+        # Every job final (none due or leased), and the stage has applied every dead letter
+        # handed to it: no other letter can come, so everything on deadletter is read.
+        await eventually(
+            lambda: no_webhook_jobs(services["redis"], names.redis_prefix),
+            30,
+            "every webhook job final",
+        )
+        await caught_up(cluster.kafka, names.app_id, [cluster.topics.timers], 30)
+        dead = await collect(
+            cluster.kafka, [cluster.topics.deadletter], lambda c: True, timeout=30, to_end=True
+        )
         metrics = await asyncio.to_thread(scrape, worker.port)
     finally:
         cluster.stop_all()
@@ -268,7 +277,12 @@ async def test_each_effect_is_delivered_once_when_the_replica_is_killed_mid_retr
         calls_at_kill = sum(len(receiver.calls[k]) for k in keys)
         worker.start()
         await until(lambda: all(receiver.delivered(k) for k in keys), 60)
-        await asyncio.sleep(2)
+        # No job is left due or leased: none can be delivered again.
+        await eventually(
+            lambda: no_webhook_jobs(services["redis"], names.redis_prefix),
+            30,
+            "every webhook job final",
+        )
     finally:
         cluster.stop_all()
         await runner.cleanup()

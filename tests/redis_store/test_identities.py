@@ -16,6 +16,7 @@ from eventwire.redis_store.connection import connect
 from eventwire.redis_store.identities import IdentityStore
 from tests.conftest import ROOT
 from tests.core.factories import raw
+from tests.kafka.harness import eventually
 
 pytestmark = pytest.mark.services
 REGISTRY = load_registry(ROOT / "tests" / "data" / "config")
@@ -112,7 +113,9 @@ async def test_simon_identify_maps_a_client_for_the_ttl_then_expires(redis_clien
     stored = orjson.loads(await redis_client.get(keys.client("c-1")))
     assert stored == {"email": "Zed@Example.com"}
     assert 0 < await redis_client.ttl(keys.client("c-1")) <= 1
-    await asyncio.sleep(2.1)
+    await eventually(
+        lambda: _gone(redis_client, keys.client("c-1")), 10, "the identify mapping expires"
+    )
     [expired] = await store.resolve([simon(offset=2, clientId="c-1")])
     assert isinstance(expired, Reason)
     assert expired.code.value == "identity_required"
@@ -132,3 +135,7 @@ async def test_a_new_profile_is_first_seen_at_its_event_time(redis_client, keys)
     [profile] = await store.resolve([arsel(email="first@example.com")])
     first_seen = await redis_client.hget(keys.profile(profile), "first_seen")
     assert first_seen == "2025-11-24T16:00:00.123Z"  # the raw message's Kafka timestamp
+
+
+async def _gone(redis_client, key: str) -> bool:
+    return not await redis_client.exists(key)

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from eventwire.core import ids
 from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT, Names, free_port
-from tests.kafka.harness import Cluster, WorkerProcess, collect, produce
+from tests.kafka.harness import Cluster, WorkerProcess, collect, eventually, produce
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.reliability]
 FULL = os.environ.get("EVENTWIRE_RELIABILITY") == "full"
@@ -124,7 +125,7 @@ async def stream(cluster: Cluster, during: asyncio.Event) -> list[tuple[int, int
                 await asyncio.sleep(0.5)
         else:
             raise AssertionError("could not produce for a minute")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the scenario: a steady stream, a chunk every half second
     return positions
 
 
@@ -243,7 +244,7 @@ async def test_a_replica_killed_ten_times_at_random_points(services, names, tmp_
         producing = asyncio.create_task(stream(cluster, during))
         chance = random.Random(11)
         for _ in range(KILLS):
-            await asyncio.sleep(chance.uniform(0.5, 2.5))
+            await asyncio.sleep(chance.uniform(0.5, 2.5))  # the scenario: kills at random times
             victim.kill()
             victim.start()
         positions = await producing
@@ -307,7 +308,7 @@ async def test_redis_stopped_for_five_seconds(services, names, tmp_path):
     directory.mkdir()
     server = _redis(port, directory)
     url = f"redis://127.0.0.1:{port}/0"
-    await asyncio.sleep(0.5)
+    await eventually(lambda: _pings(url), 30, "the test's own Redis answers")
     cluster = Cluster(
         names, services["kafka"], CONFIG, tmp_path, settings={"redis_url": url, **TIMERS}
     )
@@ -320,7 +321,7 @@ async def test_redis_stopped_for_five_seconds(services, names, tmp_path):
         await during.wait()
         server.send_signal(signal.SIGTERM)  # a clean shutdown writes the AOF
         server.wait(timeout=30)
-        await asyncio.sleep(5)
+        await asyncio.sleep(5)  # the outage itself: Redis down for five seconds
         server = _redis(port, directory)
         positions = await producing
         report = await verify(cluster, url, positions)
@@ -358,7 +359,7 @@ async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
         producing = asyncio.create_task(stream(cluster, during))
         await during.wait()
         os.kill(int(pidfile.read_text()), signal.SIGTERM)
-        await asyncio.sleep(10)
+        await asyncio.sleep(10)  # the outage itself: Kafka down for ten seconds
         await asyncio.to_thread(
             subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
         )
@@ -372,3 +373,13 @@ async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
             subprocess.run, [script, "stop"], env=env, capture_output=True, timeout=120
         )
     print(f"\n(c) Kafka down 10 s: {report}")
+
+
+async def _pings(url: str) -> bool:
+    redis = connect(url)
+    try:
+        return bool(await redis.ping())
+    except (OSError, RedisConnectionError):
+        return False
+    finally:
+        await redis.aclose()
