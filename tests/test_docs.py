@@ -68,3 +68,30 @@ def test_no_tracked_file_names_a_document_outside_the_repository():
             continue
         found += [f"{path}: {m.group(0)}" for m in OUTSIDE.finditer(text)]
     assert found == []
+
+
+def test_every_setting_is_in_the_settings_page():
+    from eventwire.settings import Settings
+
+    page = (ROOT / "docs" / "settings.md").read_text()
+    variables = {f"EVENTWIRE_{name.upper()}" for name in Settings.model_fields}
+    variables.add("EVENTWIRE_ADMIN_URL")  # read by the CLI, not by the worker
+    assert sorted(v for v in variables if f"`{v}`" not in page) == []
+
+
+def test_the_compose_path_publishes_kafka_where_the_cli_looks():
+    import yaml
+
+    from eventwire.settings import Settings
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    host_port = Settings().kafka_bootstrap.rsplit(":", 1)[1]
+    kafka = compose["services"]["kafka"]
+    published = {p.split(":")[1] for p in kafka["ports"]}
+    assert host_port in published
+    assert f"HOST://127.0.0.1:{host_port}" in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def test_the_first_steps_give_the_admin_token_before_the_admin_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert readme.index("export EVENTWIRE_ADMIN_TOKEN") < readme.index("eventwire profiles get")
