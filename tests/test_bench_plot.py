@@ -1,4 +1,4 @@
-"""The README's latency plot: a cumulative distribution, written as a PNG."""
+"""The benchmarks' latency plot: a cumulative distribution, written as a PNG."""
 
 from __future__ import annotations
 

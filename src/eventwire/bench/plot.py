@@ -1,4 +1,4 @@
-"""The latency plot for the README: the distribution of produce → output latency per run."""
+"""The latency plot for docs/benchmarks.md: the distribution of produce → output latency per run."""
 
 from __future__ import annotations
 

@@ -19,6 +19,14 @@ BUILTIN_TYPES = frozenset(
 
 # Sent by producers to act on state; they need no definition.
 # ``profile.identify`` is what a Simon identify call becomes.
+# ``profile.alias`` is what a Segment alias call becomes (its identities link the profile).
 CONTROL_TYPES = frozenset(
-    {"session.close", "session.cancel", "session.revoke", "profile.update", "profile.identify"}
+    {
+        "session.close",
+        "session.cancel",
+        "session.revoke",
+        "profile.update",
+        "profile.identify",
+        "profile.alias",
+    }
 )

@@ -10,9 +10,10 @@ Pure rules; the Redis adapter (redis_store.identities) only executes what ``need
 3. links: the profile's other identities are claimed for it (first mapping wins; profiles
    are never merged), profile records are created, identify mappings stored.
 
-Precedence: a profile id given by the producer, then email, user id, contact id, and an
-identify mapping of the client id. A message asking for a new profile (Tracardi with no
-profile id) gets one derived from the message's origin, so a re-read message gets the same.
+Precedence: a profile id given by the producer, then email, user id, an anonymous id
+(Segment's ``anonymousId``), contact id, and an identify mapping of the client id. A
+message asking for a new profile (Tracardi with no profile id) gets one derived from the
+message's origin, so a re-read message gets the same.
 ``requires_identity`` is met by a profile id, an email, a contact id or a live identify
 mapping; a user id alone does not meet it (Simon's rule).
 """
@@ -26,7 +27,7 @@ from eventwire.core import ids
 from eventwire.core.formats.model import ParsedMessage
 from eventwire.core.reasons import Code, Reason
 
-EMAIL, USER, CONTACT = "email", "user", "contact"
+EMAIL, USER, CONTACT, ANONYMOUS = "email", "user", "contact", "anonymous"
 
 
 def normalise_email(email: str) -> str:
@@ -94,6 +95,8 @@ def choose(
     links = [(EMAIL, normalise_email(email))] if email else []
     if user_id:
         links.append((USER, user_id))
+    if who.anonymous_id:
+        links.append((ANONYMOUS, who.anonymous_id))
     if who.profile_id:
         if who.contact_id:
             links.append((CONTACT, who.contact_id))

@@ -14,6 +14,7 @@ class Identities(TypedDict, total=False):
     contact_id: str
     user_id: str
     client_id: str
+    anonymous_id: str
 
 
 class StepInput(TypedDict):
@@ -40,6 +41,7 @@ def step_input(
             ("contact_id", who.contact_id),
             ("user_id", who.user_id),
             ("client_id", who.client_id),
+            ("anonymous_id", who.anonymous_id),
         ):
             if value:
                 identities[name] = value  # type: ignore[literal-required]

@@ -1,4 +1,4 @@
-"""Signatures: the receiver's check, including the snippet the README documents, verbatim."""
+"""Signatures: the receiver's check, including the snippet docs/webhooks.md documents, verbatim."""
 
 import re
 
@@ -29,11 +29,11 @@ EFFECT = {
 
 
 def readme_verifier():
-    """The verification snippet of the README, executed as it stands."""
-    text = (ROOT / "README.md").read_text()
+    """The verification snippet of docs/webhooks.md, executed as it stands."""
+    text = (ROOT / "docs" / "webhooks.md").read_text()
     [code] = re.findall(r"<!-- signature-snippet -->\s*```python\n(.*?)```", text, re.S)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, "docs/webhooks.md", "exec"), namespace)
     return namespace["verify_eventwire_signature"]
 
 

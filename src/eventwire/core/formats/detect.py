@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eventwire.core.formats import arsel, canonical, simon, talon, tracardi
+from eventwire.core.formats import arsel, canonical, segment, simon, talon, tracardi
 from eventwire.core.formats.model import ParsedMessage, ParseFailure
 from eventwire.core.reasons import Code, Reason
 
@@ -20,7 +20,7 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     module.NAME: Format(module.NAME, module.matches, module.parse)
-    for module in (canonical, tracardi, talon, simon, arsel)
+    for module in (canonical, tracardi, talon, simon, arsel, segment)
 }
 
 

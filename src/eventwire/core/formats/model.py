@@ -17,11 +17,21 @@ class Identity:
     contact_id: str | None = None
     client_id: str | None = None
     user_id: str | None = None
+    anonymous_id: str | None = None  # Segment's anonymousId: a device's lasting id
     # Tracardi: no profile id means "create a profile for this message".
     new_profile: bool = False
 
     def any(self) -> bool:
-        return any((self.profile_id, self.email, self.contact_id, self.client_id, self.user_id))
+        return any(
+            (
+                self.profile_id,
+                self.email,
+                self.contact_id,
+                self.client_id,
+                self.user_id,
+                self.anonymous_id,
+            )
+        )
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300) -> bool:
-    """The receiver's check; the README shows the same few lines."""
+    """The receiver's check; docs/webhooks.md shows the same few lines."""
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
     try:
         timestamp = int(parts["t"])
