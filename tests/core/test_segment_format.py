@@ -3,6 +3,8 @@ messageId as the producer id, and the refusals."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from eventwire.core.decode import Limits
 from eventwire.core.formats.segment import split_by_user
 from eventwire.core.ingest import Accepted, Rejected, ingest
@@ -45,7 +47,7 @@ def test_a_track_call_is_an_event_with_its_message_id_and_identities():
 
 
 def test_a_batch_of_every_call_type_for_one_user():
-    calls = [
+    calls: list[dict[str, Any]] = [
         {"type": "identify", "userId": "u-1", "traits": {"email": "U@x.io", "plan": "pro"}},
         {"type": "page", "userId": "u-1", "name": "Home", "properties": {"url": "/"}},
         {"type": "screen", "userId": "u-1", "name": "Cart"},
