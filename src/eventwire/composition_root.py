@@ -14,6 +14,7 @@ from aiokafka.structs import TopicPartition
 
 from eventwire.admin.limits import MAX_REQUEST_LINE, web_options
 from eventwire.admin.routes import register as register_admin
+from eventwire.collector.http import Collector, aiokafka_produce
 from eventwire.config_service import ConfigService, Holder
 from eventwire.core.decode import Limits
 from eventwire.core.topics import Topics
@@ -167,6 +168,15 @@ def create_app(settings: Settings, holder: Holder) -> faust.App:
     app.timer(interval=settings.config_refresh, name="eventwire.config")(
         next_tick_on_outage(config.refresh, OUTAGES, "refreshing the configuration")
     )
+    Collector(
+        lambda: holder.current,
+        Limits(settings.max_message_bytes, settings.max_depth),
+        topics.raw,
+        aiokafka_produce(lambda: aiokafka_producer(app)),
+        settings.collector_origins,
+        settings.collector_max_in_flight,
+        settings.collector_produce_timeout,
+    ).register(app)
     register_admin(
         app,
         settings,

@@ -20,6 +20,16 @@ VIOLATIONS = Counter(
     "Violations on events accepted under a definition in observe mode, by type and code",
     ["type", "code"],
 )
+COLLECTOR_REQUESTS = Counter(
+    "eventwire_collector_requests",
+    "HTTP collector requests, by endpoint and status",
+    ["endpoint", "status"],
+)
+COLLECTOR_PRODUCE = Histogram(
+    "eventwire_collector_produce_seconds",
+    "From a collector request read to its messages acknowledged by Kafka (acks=all)",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 EFFECTS = Counter("eventwire_effects", "Effects produced, by action type", ["type"])
 LATENCY = Histogram(
     "eventwire_processing_latency_seconds",

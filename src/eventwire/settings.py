@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     # How soon a replica that died (SIGKILL, lost host) loses its partitions to the others.
     kafka_session_timeout: Seconds = 10.0
     log_level: str = "info"
+    # The HTTP collector: browser origins allowed to call it (CORS; "*" for any), requests
+    # being written to Kafka at once per replica (more are answered 503), and how long a
+    # write may take before the request is answered 503 (Kafka unavailable).
+    collector_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    collector_max_in_flight: int = Field(default=1000, ge=1)
+    collector_produce_timeout: Seconds = 5.0
+
+    @field_validator("collector_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
