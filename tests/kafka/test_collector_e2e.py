@@ -215,6 +215,8 @@ async def test_real_sdks_send_and_their_calls_end_on_one_profile(collector, serv
             profile = await OwnerStore(redis, Keys(cluster.names.redis_prefix)).profile(profile_id)
         finally:
             await redis.aclose()
-        return bool(profile) and profile["points"] == 42 and profile["traits"].get("plan") == "pro"
+        if profile is None:
+            return False
+        return bool(profile["points"] == 42 and profile["traits"].get("plan") == "pro")
 
     await eventually(points, 30, "both orders' points on the one profile")
