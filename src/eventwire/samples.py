@@ -9,7 +9,18 @@ from typing import Any
 
 import orjson
 
-FORMATS = ("canonical", "tracardi", "talon", "simon", "arsel")
+FORMATS = ("canonical", "tracardi", "talon", "simon", "arsel", "segment")
+SEGMENT_WRITE_KEY = "dev-segment-write-key"
+
+# Where each format's samples go through the HTTP collector (canonical has no HTTP API:
+# it is eventwire's own shape, for Kafka producers).
+HTTP_PATHS = {
+    "tracardi": "/track",
+    "talon": "/v1/events",
+    "simon": "/http/v1/collect",
+    "arsel": "/v1/send",
+    "segment": "/v1/batch",
+}
 
 
 def sample(fmt: str, n: int = 0) -> tuple[bytes, dict[str, bytes]]:
@@ -96,10 +107,34 @@ def _arsel(n: int) -> tuple[dict[str, Any], dict[str, bytes]]:
     }, {}
 
 
+def _segment(n: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+    user = f"segment-user-{n % 25}"
+    return {
+        "batch": [
+            {
+                "type": "identify",
+                "messageId": f"seg-{n}-identify",
+                "userId": user,
+                "anonymousId": f"device-{n % 25}",
+                "traits": {"email": f"{user}@example.com", "plan": ("free", "pro")[n % 2]},
+            },
+            {
+                "type": "track",
+                "messageId": f"seg-{n}-order",
+                "userId": user,
+                "event": "order.completed",
+                "properties": {"order_id": f"S-{n}", "total": 10.0 + n % 9},
+            },
+        ],
+        "sentAt": "2026-11-24T10:00:00.000Z",
+    }, {"source": SEGMENT_WRITE_KEY.encode()}
+
+
 _BUILDERS = {
     "canonical": _canonical,
     "tracardi": _tracardi,
     "talon": _talon,
     "simon": _simon,
     "arsel": _arsel,
+    "segment": _segment,
 }

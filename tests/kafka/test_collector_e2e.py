@@ -220,3 +220,50 @@ async def test_real_sdks_send_and_their_calls_end_on_one_profile(collector, serv
         return bool(profile["points"] == 42 and profile["traits"].get("plan") == "pro")
 
     await eventually(points, 30, "both orders' points on the one profile")
+
+
+async def test_send_http_posts_every_formats_samples_through_the_collector(
+    services, names, tmp_path
+):
+    """``eventwire send --http``: the shipped config's own sources, each format's samples to
+    its endpoint with its credentials, all accepted."""
+    import subprocess
+    import sys
+
+    cluster = Cluster(names, services["kafka"], ROOT / "config", tmp_path)
+    await cluster.create_topics()
+    worker = cluster.add_worker()
+    env = {**worker.env, "EVENTWIRE_COLLECTOR_URL": f"http://127.0.0.1:{worker.port}"}
+    formats = ["tracardi", "talon", "simon", "arsel", "segment"]
+    try:
+        await worker.wait_ready(cluster.topics.raw)
+        for fmt in formats:
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [
+                    sys.executable,
+                    "-m",
+                    "eventwire",
+                    "send",
+                    "--http",
+                    "--format",
+                    fmt,
+                    "--count",
+                    "2",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=ROOT,
+            )
+            assert done.returncode == 0, (fmt, done.stdout, done.stderr)
+        got = await collect(
+            cluster.kafka,
+            [cluster.topics.events, cluster.topics.rejected],
+            lambda c: {e["format"] for e in c.accepted(cluster.topics.events)} >= set(formats),
+            60,
+        )
+    finally:
+        cluster.stop_all()
+    assert got.of(cluster.topics.rejected) == []

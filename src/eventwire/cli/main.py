@@ -23,7 +23,7 @@ from eventwire.cli.manage import (
 )
 from eventwire.config_loader import ConfigError, load_registry
 from eventwire.core.topics import Topics
-from eventwire.samples import sample
+from eventwire.samples import FORMATS, HTTP_PATHS, sample
 from eventwire.settings import Settings
 
 
@@ -95,10 +95,16 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["canonical", "tracardi", "talon", "simon", "arsel"]),
+    type=click.Choice(list(FORMATS)),
     help="Send a sample of this format (or, with --file, set the 'format' header).",
 )
 @click.option("--count", default=1, show_default=True, help="How many samples to send.")
+@click.option(
+    "--http",
+    "over_http",
+    is_flag=True,
+    help="Send the samples through a worker's HTTP collector instead of Kafka.",
+)
 @click.option("-H", "--header", "headers", multiple=True, help="Kafka header NAME=VALUE.")
 def send(
     type_: str | None,
@@ -112,12 +118,18 @@ def send(
     path: str | None,
     fmt: str | None,
     count: int,
+    over_http: bool,
     headers: tuple[str, ...],
 ) -> None:
     """Send events to the raw topic: a canonical event from flags, a payload file (or stdin),
     or realistic samples of a format (--format, --count)."""
     settings = Settings()
     kafka_headers = [(k, str(v).encode()) for k, v in _pairs(headers, "--header").items()]
+    if over_http:
+        if not fmt or fmt not in HTTP_PATHS:
+            raise click.UsageError(f"--http sends samples of: {', '.join(HTTP_PATHS)}")
+        _post_samples(settings, fmt, count)
+        return
     if fmt and not path and not type_:
         payloads = []
         for n in range(count):
@@ -145,6 +157,35 @@ def send(
     if fmt:
         kafka_headers.append(("format", fmt.encode()))
     _produce(settings, [(payload, kafka_headers)])
+
+
+def _post_samples(settings: Settings, fmt: str, count: int) -> None:
+    """Each sample to the collector endpoint its tool uses, with that tool's credentials."""
+    import base64
+    import os
+    import urllib.error
+    import urllib.request
+
+    base = os.environ.get("EVENTWIRE_COLLECTOR_URL", f"http://127.0.0.1:{settings.web_port}")
+    for n in range(count):
+        payload, sample_headers = sample(fmt, n)
+        headers = {k: v.decode() for k, v in sample_headers.items()}
+        path = HTTP_PATHS[fmt]
+        if fmt == "segment":  # the write key as basic auth's user, as the SDKs send it
+            key = headers.pop("source")
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        elif fmt == "talon":
+            path += f"?source={headers.pop('source')}"
+        headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(base + path, payload, headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                click.echo(f"{path}: {response.status} {response.read().decode()}")
+        except urllib.error.HTTPError as exc:
+            raise click.ClickException(f"{path}: {exc.code} {exc.read().decode()}") from None
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            raise click.ClickException(f"cannot reach the collector at {base}: {reason}") from None
 
 
 def _produce(settings: Settings, payloads: list[tuple[bytes, list[tuple[str, bytes]]]]) -> None:
