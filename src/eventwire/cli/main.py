@@ -320,6 +320,17 @@ def bench_backtest_command(
     click.echo(json.dumps(result))
 
 
+@cli.command("bench-collector")
+@click.option("--requests", default=5_000, show_default=True, help="Single-event requests.")
+@click.option("--concurrency", default=32, show_default=True, help="Connections at once.")
+def bench_collector_command(requests: int, concurrency: int) -> None:
+    """How fast the HTTP collector takes single events and 100-event batches, beside the
+    Kafka path in the same run."""
+    from eventwire.bench.collector import bench_collector
+
+    click.echo(json.dumps(asyncio.run(bench_collector(Settings(), requests, concurrency))))
+
+
 @cli.command("bench")
 @click.option("--events", default=20_000, show_default=True, help="Raw messages in the stream.")
 @click.option("--replicas", default="1,2", show_default=True, help="Replica counts to run.")
