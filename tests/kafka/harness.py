@@ -228,7 +228,11 @@ async def caught_up(kafka: str, group: str, topics: Sequence[str], timeout: floa
     await consumer.start()
     await admin.start()
     try:
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        described = await admin.describe_topics(list(topics))
+        tps = [
+            TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
+        ]
+        assert tps, f"no partitions known for {topics}"
         ends = await consumer.end_offsets(tps)
         deadline = time.monotonic() + timeout
         while True:
