@@ -40,6 +40,8 @@ CONFIG = ROOT / "tests" / "data" / "loyalty"
 # so timers fire, and are published, while replicas die and services stop.
 TIMERS = {"session_timeout": "3s", "scheduler_interval": "200ms"}
 SESSION_BLOCKS = 4  # blocks of PROFILES messages per session
+# Between chunks: a profile hears from every ~1.2 s, well inside the 3 s session timeout.
+PACE_S = 0.35
 
 
 def session_of(i: int) -> str:
@@ -110,7 +112,7 @@ def expected_points() -> dict[str, int]:
 
 
 async def stream(cluster: Cluster, during: asyncio.Event) -> list[tuple[int, int]]:
-    """A steady stream, about 25 s long; ``during`` is set a third of the way in."""
+    """A steady stream, 50 chunks about 18 s long; ``during`` is set a third of the way in."""
     positions: list[tuple[int, int]] = []
     chunk = max(EVENTS // 50, 1)
     for start in range(0, EVENTS, chunk):
@@ -125,7 +127,7 @@ async def stream(cluster: Cluster, during: asyncio.Event) -> list[tuple[int, int
                 await asyncio.sleep(0.5)
         else:
             raise AssertionError("could not produce for a minute")
-        await asyncio.sleep(0.5)  # the scenario: a steady stream, a chunk every half second
+        await asyncio.sleep(PACE_S)  # the scenario: a steady stream, a chunk at a time
     return positions
 
 
