@@ -93,8 +93,8 @@ def admit(
             return Refusal(413, "too_large", decoded.message)
         return Refusal(400, decoded.code.value, decoded.message)
     document = _document(endpoint, decoded, params, query)
-    passed = {k: v.encode() for k, v in headers.items() if k.lower() in PASSED_HEADERS}
-    passed = {k.lower(): v for k, v in passed.items()}
+    headers = {k.lower(): v for k, v in headers.items()}  # HTTP header names have no case
+    passed = {k: v.encode() for k, v in headers.items() if k in PASSED_HEADERS}
     passed["format"] = endpoint.format.encode()
     source = _source(endpoint, headers, query)
     if source is not None:
@@ -153,7 +153,7 @@ def _source(endpoint: Endpoint, headers: Mapping[str, str], query: Mapping[str, 
     """A source the URL or the credentials name: Segment's write key (basic auth's user),
     Talon.One's ``source`` (header or query)."""
     if endpoint.format == "segment":
-        authorization = headers.get("Authorization") or headers.get("authorization") or ""
+        authorization = headers.get("authorization") or ""
         scheme, _, encoded = authorization.partition(" ")
         if scheme.lower() == "basic":
             try:
