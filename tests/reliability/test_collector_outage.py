@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -18,8 +16,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.conftest import ROOT, Names, free_port
+from tests.conftest import ROOT, Names
 from tests.kafka.harness import Cluster, collect
+from tests.reliability.private_kafka import PrivateKafka
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.reliability]
 CONFIG = ROOT / "tests" / "data" / "config"
@@ -74,24 +73,11 @@ async def raw_event_ids(kafka: str, topic: str) -> set[str]:
 
 
 async def test_no_2xx_is_lost_while_kafka_is_down(services, names, tmp_path):
-    port = free_port()
-    while free_port() == port + 1:
-        pass
-    bootstrap = f"127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "EVENTWIRE_KAFKA_BOOTSTRAP": bootstrap,
-        "EVENTWIRE_SERVICES_DIR": str(tmp_path / "services"),
-        "EVENTWIRE_REDIS_URL": services["redis"],
-    }
-    script = str(ROOT / "scripts" / "services.sh")
-    await asyncio.to_thread(
-        subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
-    )
-    pidfile = tmp_path / "services" / "kafka" / "kafka.pid"
+    kafka = PrivateKafka(tmp_path / "services", services["redis"])
+    await kafka.start()
     cluster = Cluster(
         Names(names.token),
-        bootstrap,
+        kafka.bootstrap,
         CONFIG,
         tmp_path,
         settings={"collector_produce_timeout": "2s"},
@@ -113,20 +99,13 @@ async def test_no_2xx_is_lost_while_kafka_is_down(services, names, tmp_path):
 
             third = REQUESTS // 3
             await send(range(0, third))
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            kafka.kill()
             down_until = time.monotonic() + OUTAGE_S  # the outage itself
             sent = third
             while time.monotonic() < down_until:
                 await send(range(sent, sent + 4))
                 sent += 4
-            await asyncio.to_thread(
-                subprocess.run,
-                [script, "start"],
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+            await kafka.start()
             await send(range(sent, sent + REQUESTS - third))
         ok = {f"outage-{i}" for i, status, _, _ in answers if 200 <= status < 300}
         refused = [(s, after, took) for _, s, after, took in answers if s == 503]
@@ -141,9 +120,7 @@ async def test_no_2xx_is_lost_while_kafka_is_down(services, names, tmp_path):
         assert worker.process.poll() is None  # recovered by itself
     finally:
         cluster.stop_all()
-        await asyncio.to_thread(
-            subprocess.run, [script, "stop"], env=env, capture_output=True, timeout=120
-        )
+        await kafka.stop()
     assert refused, "Kafka was down: some requests must have been refused"
     assert all(after is not None and after.isdigit() for _, after, _ in refused)
     assert all(took < 10 for _, _, took in refused)  # the 2 s produce timeout, not a hang

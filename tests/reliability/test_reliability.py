@@ -29,6 +29,7 @@ from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT, Names, free_port
 from tests.kafka.harness import Cluster, WorkerProcess, collect, eventually, produce
+from tests.reliability.private_kafka import PrivateKafka
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.reliability]
 FULL = os.environ.get("EVENTWIRE_RELIABILITY") == "full"
@@ -337,22 +338,9 @@ async def test_redis_stopped_for_five_seconds(services, names, tmp_path):
 
 
 async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
-    port = free_port()
-    while free_port() == port + 1:
-        pass
-    bootstrap = f"127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "EVENTWIRE_KAFKA_BOOTSTRAP": bootstrap,
-        "EVENTWIRE_SERVICES_DIR": str(tmp_path / "services"),
-        "EVENTWIRE_REDIS_URL": services["redis"],
-    }
-    script = str(ROOT / "scripts" / "services.sh")
-    await asyncio.to_thread(
-        subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
-    )
-    pidfile = tmp_path / "services" / "kafka" / "kafka.pid"
-    cluster = Cluster(Names(names.token), bootstrap, CONFIG, tmp_path, settings=TIMERS)
+    kafka = PrivateKafka(tmp_path / "services", services["redis"])
+    await kafka.start()
+    cluster = Cluster(Names(names.token), kafka.bootstrap, CONFIG, tmp_path, settings=TIMERS)
     await cluster.create_topics()
     worker = cluster.add_worker()
     during = asyncio.Event()
@@ -360,20 +348,16 @@ async def test_kafka_stopped_for_ten_seconds(services, names, tmp_path):
         await worker.wait_ready(cluster.topics.raw, timeout=90)
         producing = asyncio.create_task(stream(cluster, during))
         await during.wait()
-        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        kafka.kill()
         await asyncio.sleep(10)  # the outage itself: Kafka down for ten seconds
-        await asyncio.to_thread(
-            subprocess.run, [script, "start"], env=env, check=True, capture_output=True, timeout=300
-        )
+        await kafka.start()
         positions = await producing
         report = await verify(cluster, services["redis"], positions)
         assert worker.process is not None
         assert worker.process.poll() is None
     finally:
         cluster.stop_all()
-        await asyncio.to_thread(
-            subprocess.run, [script, "stop"], env=env, capture_output=True, timeout=120
-        )
+        await kafka.stop()
     print(f"\n(c) Kafka down 10 s: {report}")
 
 
