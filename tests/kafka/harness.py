@@ -296,3 +296,19 @@ async def eventually(check: Callable[[], Any], timeout: float, what: str) -> Non
 
 async def no_webhook_jobs(redis_url: str, redis_prefix: str) -> bool:
     return await webhook_jobs_left(redis_url, redis_prefix) == 0
+
+
+async def run_eventwire(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``eventwire ARGS`` as a user runs it, in its own process, from the checkout."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "eventwire", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )

@@ -3,16 +3,13 @@ the worker's JSON logs."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import sys
 
 import orjson
 import pytest
 
 from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, eventually, produce
+from tests.kafka.harness import Cluster, collect, eventually, produce, run_eventwire
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 TOKEN = "cli-admin-token"
@@ -31,15 +28,7 @@ async def test_manage_replay_and_logs(services, names, tmp_path):
     env = {**worker.env, "EVENTWIRE_ADMIN_URL": f"http://127.0.0.1:{worker.port}"}
 
     async def cli(*args: str, stdin: str | None = None) -> str:
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "eventwire", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = await run_eventwire(env, *args, stdin=stdin)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout
 

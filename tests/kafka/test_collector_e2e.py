@@ -21,7 +21,7 @@ from eventwire.redis_store.connection import connect
 from eventwire.redis_store.keys import Keys
 from eventwire.redis_store.owners import OwnerStore
 from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, eventually
+from tests.kafka.harness import Cluster, collect, eventually, run_eventwire
 
 pytestmark = [pytest.mark.services]
 SEEDS = ROOT / "tests" / "data" / "seeds"
@@ -227,9 +227,6 @@ async def test_send_http_posts_every_formats_samples_through_the_collector(
 ):
     """``eventwire send --http``: the shipped config's own sources, each format's samples to
     its endpoint with its credentials, all accepted."""
-    import subprocess
-    import sys
-
     cluster = Cluster(names, services["kafka"], ROOT / "config", tmp_path)
     await cluster.create_topics()
     worker = cluster.add_worker()
@@ -238,25 +235,7 @@ async def test_send_http_posts_every_formats_samples_through_the_collector(
     try:
         await worker.wait_ready(cluster.topics.raw)
         for fmt in formats:
-            done = await asyncio.to_thread(
-                subprocess.run,
-                [
-                    sys.executable,
-                    "-m",
-                    "eventwire",
-                    "send",
-                    "--http",
-                    "--format",
-                    fmt,
-                    "--count",
-                    "2",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                cwd=ROOT,
-            )
+            done = await run_eventwire(env, "send", "--http", "--format", fmt, "--count=2")
             assert done.returncode == 0, (fmt, done.stdout, done.stderr)
         got = await collect(
             cluster.kafka,

@@ -4,17 +4,13 @@ given), applied unchanged with ``eventwire definitions apply``, then in force.""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
 
 import orjson
 import pytest
 
 from eventwire.config_loader import load_yaml
-from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, produce
+from tests.kafka.harness import Cluster, collect, produce, run_eventwire
 from tests.kafka.test_admin_api_e2e import CONFIG, TOKEN, acall
 
 pytestmark = [pytest.mark.services]
@@ -35,18 +31,6 @@ def search(i: int, **extra) -> bytes:
                 **extra,
             },
         }
-    )
-
-
-async def eventwire(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "eventwire", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
     )
 
 
@@ -82,7 +66,7 @@ async def test_a_draft_inferred_from_traffic_applies_unchanged(services, names, 
             "EVENTWIRE_ADMIN_URL": f"http://127.0.0.1:{worker.port}",
             "EVENTWIRE_ADMIN_TOKEN": TOKEN,
         }
-        done = await eventwire(env, "definitions", "infer", "search.performed", "--since", "1h")
+        done = await run_eventwire(env, "definitions", "infer", "search.performed", "--since", "1h")
         assert done.returncode == 0, done.stderr
         draft = load_yaml(done.stdout)
         fields = {f["name"]: f for f in draft["fields"]}
@@ -91,7 +75,7 @@ async def test_a_draft_inferred_from_traffic_applies_unchanged(services, names, 
         assert (fields["results"]["type"], fields["results"]["required"]) == ("integer", True)
         assert "required" not in fields["page"]
         assert "# 10/30, 1 distinct" in done.stdout  # page: every third search
-        elsewhere = await eventwire(
+        elsewhere = await run_eventwire(
             env, "definitions", "infer", "search.performed", "--since", "1h", "--source", "web"
         )
         assert elsewhere.returncode != 0
@@ -99,7 +83,7 @@ async def test_a_draft_inferred_from_traffic_applies_unchanged(services, names, 
 
         path = tmp_path / "search.yaml"
         path.write_text(done.stdout)
-        applied = await eventwire(env, "definitions", "apply", str(path))
+        applied = await run_eventwire(env, "definitions", "apply", str(path))
         assert applied.returncode == 0, applied.stderr
         assert "search.performed: version 1" in applied.stdout
         status, definition = await acall(worker.port, "GET", "/v1/definitions/search.performed")

@@ -4,16 +4,12 @@ says so), secrets never echoed, and nothing written to Redis or any topic."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
 
 import orjson
 import pytest
 
-from tests.conftest import ROOT
-from tests.kafka.harness import Cluster, collect, produce
+from tests.kafka.harness import Cluster, collect, produce, run_eventwire
 from tests.kafka.test_admin_api_e2e import CONFIG, TOKEN, acall
 from tests.kafka.test_backtest_e2e import live_things
 
@@ -101,29 +97,13 @@ async def test_validate_answers_what_the_worker_does_and_writes_nothing(services
             "EVENTWIRE_ADMIN_URL": f"http://127.0.0.1:{worker.port}",
             "EVENTWIRE_ADMIN_TOKEN": TOKEN,
         }
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "eventwire", "validate", str(lines)],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=60,
-        )
+        done = await run_eventwire(env, "validate", str(lines))
         assert done.returncode == 1, done.stderr
         assert "1: accepted (order.completed)" in done.stdout
         assert "2: rejected" in done.stdout
         assert "missing_field at properties.order_id" in done.stdout
         lines.write_bytes(orjson.dumps(GOOD) + b"\n")
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "eventwire", "validate", str(lines)],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=60,
-        )
+        done = await run_eventwire(env, "validate", str(lines))
         assert done.returncode == 0, done.stdout + done.stderr
 
         assert await live_things(cluster, services["redis"]) == before
