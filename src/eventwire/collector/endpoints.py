@@ -29,6 +29,7 @@ from eventwire.core.decode import Limits, decode_document
 from eventwire.core.formats.detect import FORMATS
 from eventwire.core.formats.model import ParsedMessage, ParseFailure
 from eventwire.core.formats.segment import split_by_user
+from eventwire.core.ingest import header_secret
 from eventwire.core.reasons import Code
 from eventwire.core.registry import Registry
 
@@ -180,21 +181,12 @@ def _authenticate(
         source_id, secret = parsed.source_id, parsed.secret
     if passed.get("source") and not source_id:
         source_id = passed["source"].decode()
-    secret = secret or _header_secret(passed)
+    secret = secret or header_secret(passed)
     source = registry.source(source_id) if source_id else None
     if source is None:
         return Refusal(401, "unauthorized", "the request names no registered source")
     if not source.admits(secret):
         return Refusal(401, "unauthorized", "the source is disabled, or the secret is wrong")
-    return None
-
-
-def _header_secret(passed: dict[str, bytes]) -> str | None:
-    if passed.get("secret"):
-        return passed["secret"].decode()
-    scheme, _, key = passed.get("authorization", b"").decode().strip().partition(" ")
-    if scheme.lower() in ("apikey-v1", "bearer") and key.strip():
-        return key.strip()
     return None
 
 

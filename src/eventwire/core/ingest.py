@@ -12,6 +12,7 @@ one of ``events`` and ``rejected`` (docs/topics.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -22,7 +23,7 @@ from eventwire.core.formats.common import flag
 from eventwire.core.formats.detect import detect
 from eventwire.core.formats.model import ParsedEvent, ParsedMessage, ParseFailure
 from eventwire.core.identity import Choice, Lookups, choose
-from eventwire.core.raw import OriginDict, RawMessage
+from eventwire.core.raw import OriginDict, RawMessage, header_text
 from eventwire.core.reasons import Code, Reason, ReasonDict
 from eventwire.core.redact import REDACTED, redacted_payload
 from eventwire.core.registry import Registry
@@ -165,7 +166,9 @@ def check(
     """Authenticate the source and validate every event; all violations are reported together."""
     source_id = parsed.source_id or raw.header("source")
     # A replayed payload carries "[REDACTED]" where its secret was: take the header's then.
-    secret = parsed.secret if parsed.secret and parsed.secret != REDACTED else header_secret(raw)
+    secret = (
+        parsed.secret if parsed.secret and parsed.secret != REDACTED else header_secret(raw.headers)
+    )
     origin = origin_for_ids(raw)
     event_ids = [
         event.id or ids.event_id(origin[0], origin[1], origin[2], position)
@@ -273,12 +276,13 @@ def _event_reasons(
     return found, definition.version, definition.observing
 
 
-def header_secret(raw: RawMessage) -> str | None:
-    """The secret from a ``secret`` header or ``authorization: ApiKey-v1 <key>`` (Talon.One)."""
-    secret = raw.header("secret")
+def header_secret(headers: Mapping[str, bytes]) -> str | None:
+    """The secret from a ``secret`` header or ``authorization: ApiKey-v1 <key>`` (Talon.One),
+    in a Kafka message's headers or those the HTTP collector will give it."""
+    secret = header_text(headers, "secret")
     if secret:
         return secret
-    authorization = raw.header("authorization")
+    authorization = header_text(headers, "authorization")
     if authorization:
         scheme, _, key = authorization.strip().partition(" ")
         if scheme.lower() in ("apikey-v1", "bearer") and key.strip():

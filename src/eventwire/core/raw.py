@@ -7,6 +7,17 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 
+def header_text(headers: Mapping[str, bytes], name: str) -> str | None:
+    """A header's text, or None; invalid UTF-8 counts as absent."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 class OriginDict(TypedDict):
     topic: str
     partition: int
@@ -24,14 +35,7 @@ class RawMessage:
     headers: Mapping[str, bytes] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
-        """A header's text, or None; invalid UTF-8 counts as absent."""
-        value = self.headers.get(name)
-        if value is None:
-            return None
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+        return header_text(self.headers, name)
 
     def origin(self) -> OriginDict:
         return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
