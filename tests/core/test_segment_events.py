@@ -9,33 +9,32 @@ from eventwire.core.triggers.compiled import compile_trigger
 from eventwire.core.triggers.trigger_set import TriggerSet
 from tests.core.test_process import record
 
-VIP = TriggerSet.of(
-    compile_trigger(t)
-    for t in [
-        {
-            "id": "big-spender",
-            "on": "order.completed",
-            "when": {"event.properties.total": {"$gte": 100}},
-            "actions": [{"type": "add_to_segment", "segment": "vip"}],
-        },
-        {
-            "id": "refund-demotes",
-            "on": "order.refunded",
-            "actions": [{"type": "remove_from_segment", "segment": "vip"}],
-        },
-        {
-            "id": "vip-welcome",
-            "on": "segment_entered",
-            "when": {"event.properties.segment": "vip"},
-            "actions": [{"type": "award_points", "amount": 50}],
-        },
-        {
-            "id": "vip-goodbye",
-            "on": "segment_exited",
-            "actions": [{"type": "start_automation", "automation": "win-back"}],
-        },
-    ]
-)
+# Also the end-to-end test's triggers (tests/kafka/test_segment_events_e2e.py).
+VIP_TRIGGERS = [
+    {
+        "id": "big-spender",
+        "on": "order.completed",
+        "when": {"event.properties.total": {"$gte": 100}},
+        "actions": [{"type": "add_to_segment", "segment": "vip"}],
+    },
+    {
+        "id": "refund-demotes",
+        "on": "order.refunded",
+        "actions": [{"type": "remove_from_segment", "segment": "vip"}],
+    },
+    {
+        "id": "vip-welcome",
+        "on": "segment_entered",
+        "when": {"event.properties.segment": "vip"},
+        "actions": [{"type": "award_points", "amount": 50}],
+    },
+    {
+        "id": "vip-goodbye",
+        "on": "segment_exited",
+        "actions": [{"type": "start_automation", "automation": "win-back"}],
+    },
+]
+VIP = TriggerSet.of(compile_trigger(t) for t in VIP_TRIGGERS)
 
 
 def segment_events(step):

@@ -9,29 +9,11 @@ import shutil
 import orjson
 import pytest
 
+from tests.core.test_segment_events import VIP_TRIGGERS
 from tests.kafka.harness import Cluster, collect, produce
 from tests.kafka.test_admin_api_e2e import CONFIG, TOKEN, acall
 
 pytestmark = [pytest.mark.services]
-TRIGGERS = [
-    {
-        "id": "big-spender",
-        "on": "order.completed",
-        "when": {"event.properties.total": {"$gte": 100}},
-        "actions": [{"type": "add_to_segment", "segment": "vip"}],
-    },
-    {
-        "id": "vip-welcome",
-        "on": "segment_entered",
-        "when": {"event.properties.segment": "vip"},
-        "actions": [{"type": "award_points", "amount": 50}],
-    },
-    {
-        "id": "vip-goodbye",
-        "on": "segment_exited",
-        "actions": [{"type": "start_automation", "automation": "win-back"}],
-    },
-]
 
 
 def order(i: int, total: float) -> bytes:
@@ -58,7 +40,7 @@ async def test_membership_changes_publish_segment_events_once(services, names, t
     config = tmp_path / "config"
     shutil.copytree(CONFIG, config)
     (config / "triggers").mkdir()
-    (config / "triggers" / "vip.json").write_bytes(orjson.dumps(TRIGGERS))
+    (config / "triggers" / "vip.json").write_bytes(orjson.dumps(VIP_TRIGGERS))
     cluster = Cluster(names, services["kafka"], config, tmp_path, settings={"admin_token": TOKEN})
     await cluster.create_topics()
     events, effects, automations = (
