@@ -41,7 +41,7 @@ from eventwire.core.session_rules import (
     SESSION_CONTROLS,
     Facts,
     builtins_for,
-    segment_changes,
+    segment_event,
     session_timeout_closed,
     transition,
 )
@@ -54,6 +54,7 @@ from eventwire.core.triggers.evaluate import passes, run_actions
 from eventwire.core.triggers.trigger_set import TriggerSet
 
 MAX_BUILTINS = 50
+SEGMENT_ACTIONS = ("add_to_segment", "remove_from_segment")
 SESSION_TIMER = "session"
 ABSENT_TIMER = "absent"
 # Not a timer but a change the admin API asked for, handed on the same way (due at once):
@@ -273,12 +274,13 @@ def _act(
     if not _within_limit(state, trigger, event, now_ms, step):
         return False
     before_traits = dict(state.wallet.traits)
-    before_segments = list(state.wallet.segments)
     fired = run_actions(trigger, doc, event, state.wallet, basis)
-    if state.wallet.segments != before_segments and len(step.builtins) < MAX_BUILTINS:
-        step.builtins += segment_changes(
-            event, before_segments, state.wallet.segments, ("segment", trigger.id, basis)
-        )
+    for effect in fired.effects:  # a segment effect is there only when membership changed
+        if effect["type"] in SEGMENT_ACTIONS and len(step.builtins) < MAX_BUILTINS:
+            entered = effect["type"] == "add_to_segment"
+            segment = str(effect["result"]["segment"])
+            parts = ("segment", trigger.id, basis)
+            step.builtins.append(segment_event(event, segment, entered, parts))
     state.touch("profile", "wallet")
     for name, value in state.wallet.traits.items():
         if name not in before_traits or before_traits[name] != value:
@@ -357,7 +359,7 @@ def change_segment(
     state.wallet.segments = [*before, segment] if member else [s for s in before if s != segment]
     state.touch("profile", "wallet")
     cause = admin_event(state.profile_id, request_id, now_ms)
-    step.builtins = segment_changes(cause, before, state.wallet.segments, ("admin", request_id))
+    step.builtins = [segment_event(cause, segment, member, ("admin", request_id))]
     _run_builtins(state, triggers, now_ms, step, 0)
     return step
 

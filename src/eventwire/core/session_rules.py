@@ -108,23 +108,14 @@ def builtins_for(event: EventRecord, facts: Facts, basis: str | None = None) -> 
     return out
 
 
-def segment_changes(
-    cause: EventRecord, before: list[str], after: list[str], id_parts: tuple[str, ...]
-) -> list[EventRecord]:
-    """``segment_entered`` / ``segment_exited`` for each segment whose membership changed from
-    ``before`` to ``after``; their ids derive from ``id_parts`` (what changed it) and the
-    segment, so a step applied again makes the same events."""
-    out = [
-        builtin_event(cause, "segment_exited", {"segment": s}, (*id_parts, "exited", s))
-        for s in before
-        if s not in after
-    ]
-    out += [
-        builtin_event(cause, "segment_entered", {"segment": s}, (*id_parts, "entered", s))
-        for s in after
-        if s not in before
-    ]
-    return out
+def segment_event(
+    cause: EventRecord, segment: str, entered: bool, id_parts: tuple[str, ...]
+) -> EventRecord:
+    """``segment_entered`` or ``segment_exited``; the id derives from ``id_parts`` (what
+    changed the membership) and the segment, so a step applied again makes the same event."""
+    type_ = "segment_entered" if entered else "segment_exited"
+    change = "entered" if entered else "exited"
+    return builtin_event(cause, type_, {"segment": segment}, (*id_parts, change, segment))
 
 
 def session_timeout_closed(

@@ -66,7 +66,7 @@ async def _apply(
             store,
             triggers,
             (inputs[i]["at_ms"] for i in chosen),
-            {inputs[i]["basis"] for i in chosen},
+            (inputs[i]["basis"] for i in chosen),
             spent,
         )
         plans: list[Planned] = []

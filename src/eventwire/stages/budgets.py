@@ -15,14 +15,15 @@ async def budget_view(
     store: StateStore,
     triggers: TriggerSet,
     times_ms: Iterable[int],
-    step_ids: set[str],
+    step_ids: Iterable[str],
     spent: set[BudgetKey],
 ) -> BudgetView | None:
-    """None when no trigger has a global budget (nothing to read)."""
-    keys = wanted_keys(triggers.by_id.values(), times_ms)
-    if not keys:
+    """None when no trigger has a global budget: then nothing is read or built (the
+    arguments are iterated only when one has)."""
+    if not triggers.budgeted:
         return None
-    used, held = await store.read_budgets(keys, step_ids)
+    keys = wanted_keys(triggers.budgeted, times_ms)
+    used, held = await store.read_budgets(keys, set(step_ids))
     return BudgetView(used, held, set(spent))
 
 

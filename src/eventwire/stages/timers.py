@@ -81,7 +81,7 @@ async def _apply(
         snapshots = await store.read(_wants(due, pending, triggers))
         chosen = [due[i] for indices in pending.values() for i in indices]
         view = await budget_view(
-            store, triggers, (d.at_ms for d in chosen), {step_id(d) for d in chosen}, spent
+            store, triggers, (d.at_ms for d in chosen), (step_id(d) for d in chosen), spent
         )
         plans: list[Planned] = []
         for owner, indices in pending.items():

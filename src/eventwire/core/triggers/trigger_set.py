@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from eventwire.core.triggers.budgets import global_triggers
 from eventwire.core.triggers.compiled import CompiledTrigger
 
 
@@ -14,6 +15,7 @@ class TriggerSet:
     by_type: Mapping[str, tuple[CompiledTrigger, ...]] = field(default_factory=dict)
     history_types: frozenset[str] = frozenset()
     history_window_ms: int = 0
+    budgeted: tuple[CompiledTrigger, ...] = ()  # those with a global budget (limit per global)
 
     @classmethod
     def of(cls, triggers: Iterable[CompiledTrigger]) -> TriggerSet:
@@ -29,4 +31,5 @@ class TriggerSet:
         window = max(
             (t.when.history_window_ms for t in by_id.values() if t.when is not None), default=0
         )
-        return cls(by_id, {k: tuple(v) for k, v in by_type.items()}, history, window)
+        budgeted = tuple(global_triggers(by_id.values()))
+        return cls(by_id, {k: tuple(v) for k, v in by_type.items()}, history, window, budgeted)
