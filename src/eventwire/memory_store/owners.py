@@ -96,10 +96,10 @@ class MemoryOwnerStore:
     ) -> tuple[dict[BudgetKey, int], dict[tuple[BudgetKey, str], int]]:
         used = {key: self._budgets.get(key, {}).get("n", 0) for key in keys}
         held = {
-            (key, step): units
+            (key, step): self._budgets[key][f"s:{step}"]
             for key in keys
-            for field, units in self._budgets.get(key, {}).items()
-            if (step := field.removeprefix("s:")) in step_ids and field.startswith("s:")
+            for step in step_ids
+            if f"s:{step}" in self._budgets.get(key, {})
         }
         return used, held
 
